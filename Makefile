@@ -1,0 +1,46 @@
+# Studio Library — `make run` serves the app, `make test` runs every test, `make bench` measures.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+DEMO   ?= 1
+export FLASK_APP := wsgi
+
+.PHONY: run test bench install translations extract-messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+# Compiled catalogues are built, never committed.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard library/translations/*/LC_MESSAGES/messages.po))
+translations: $(CATALOGUES)
+library/translations/%/LC_MESSAGES/messages.mo: library/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d library/translations -l $* >/dev/null
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o library/translations/messages.pot .
+	$(BIN)/pybabel update -i library/translations/messages.pot -d library/translations --no-fuzzy-matching
+
+run: install
+	$(BIN)/flask init-db
+	@if [ "$(DEMO)" = "1" ]; then $(BIN)/flask demo; fi
+	$(BIN)/flask worker --once
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --worker-class gthread --threads 4 \
+		--timeout 120 --access-logfile - wsgi:app
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench.upload
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

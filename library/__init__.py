@@ -1,0 +1,50 @@
+"""Studio Library (名师工作室资源库): the Flask application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from library.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config → database → storage → search → i18n → auth → views → CLI."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=str(ROOT / "instance"),
+    )
+    load_config(app, overrides)
+
+    from library import auth, cli, db, errors, i18n, uploads
+    from library.services import extensions
+
+    app.request_class = uploads.SpoolingRequest
+    db.init_app(app)
+    extensions.init_storage(app)
+    extensions.init_search(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    uploads.init_app(app)
+
+    from library.api import api
+    from library.views import auth as auth_views
+    from library.views import files, pages, upload
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(upload.bp)
+    app.register_blueprint(files.bp)
+    app.register_blueprint(api, url_prefix="/api/v1")
+    auth.csrf.exempt(api)
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,69 @@
+"""Resources, studios and search results as JSON."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from library.models import Resource, ResourceFile, Studio
+
+
+def file_json(row: ResourceFile) -> dict:
+    """A file with its download and derived-image URLs."""
+    data = {
+        "id": row.id,
+        "name": row.original_name,
+        "size": row.size,
+        "sha256": row.sha256,
+        "content_type": row.content_type,
+        "download_url": url_for("files.download", file_id=row.id, _external=True),
+    }
+    if row.thumbnail_key:
+        data["thumbnail_url"] = url_for("files.derived_image", file_id=row.id, which="thumbnail", _external=True)
+    if row.poster_key:
+        data["poster_url"] = url_for("files.derived_image", file_id=row.id, which="poster", _external=True)
+    if row.duration_seconds is not None:
+        data["duration_seconds"] = round(row.duration_seconds, 2)
+    if row.derive_error:
+        data["derive_error"] = row.derive_error
+    return data
+
+
+def resource_json(row: Resource) -> dict:
+    """Every DESIGN.md field of a resource, with its files."""
+    return {
+        "id": row.id,
+        "title": row.title,
+        "kind": row.kind,
+        "subject": row.subject_code,
+        "stage": row.stage_code,
+        "grade": row.grade,
+        "studio": row.studio.slug,
+        "authors": row.authors,
+        "abstract": row.abstract,
+        "keywords": row.keywords,
+        "year": row.year,
+        "award_level": row.award_level,
+        "award_name": row.award_name,
+        "project_level": row.project_level,
+        "project_status": row.project_status,
+        "project_number": row.project_number,
+        "publication": row.publication,
+        "visibility": row.visibility,
+        "status": row.status,
+        "download_count": row.download_count,
+        "created_at": row.created_at.isoformat() + "Z",
+        "url": url_for("pages.resource", resource_id=row.id, _external=True),
+        "files": [file_json(f) for f in row.files],
+    }
+
+
+def studio_json(studio: Studio, count: int) -> dict:
+    """A studio with its host(s) and visible output count."""
+    return {
+        "slug": studio.slug,
+        "name": studio.name,
+        "subject": studio.subject_code,
+        "stage": studio.stage_code,
+        "hosts": [u.name for u in studio.members_with_role("host")],
+        "resource_count": count,
+    }

@@ -1,0 +1,92 @@
+"""Configuration: embedded defaults, then LIBRARY_* environment variables, then test overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class ConfigError(RuntimeError):
+    """Raised at start when a setting is wrong; the message names the variable to fix."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": None,  # default: the Flask instance folder (./instance)
+    "DATABASE_URL": None,  # default: sqlite:///DATA_DIR/library.db
+    "STORAGE_URL": None,  # default: file:///DATA_DIR/storage
+    "INDEX_DIR": None,  # default: DATA_DIR/index
+    "SECRET_KEY": None,  # default: generated once and kept in DATA_DIR/secret_key
+    "MAX_UPLOAD_MB": 4096,
+    # "inline": each web process applies the change log right after its own commits (embedded default);
+    # "worker": only `flask worker` writes the index (production with several processes).
+    "INDEX_MODE": "inline",
+    "PRESIGNED_DOWNLOADS": True,  # S3: redirect downloads to short-lived presigned URLs
+    "PRESIGN_SECONDS": 300,
+    "PER_PAGE": 20,
+}
+
+
+def load_config(app, overrides: dict[str, Any] | None = None) -> None:
+    """Fill app.config from defaults, the environment and overrides, then validate and derive paths."""
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("LIBRARY")
+    if overrides:
+        app.config.update(overrides)
+    cfg = app.config
+
+    data_dir = Path(cfg["DATA_DIR"] or app.instance_path).expanduser()
+    if not data_dir.is_absolute():
+        data_dir = Path.cwd() / data_dir
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / "tmp").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"LIBRARY_DATA_DIR: cannot create {data_dir}: {exc.strerror}") from exc
+    if not os.access(data_dir, os.W_OK):
+        raise ConfigError(f"LIBRARY_DATA_DIR: {data_dir} is not writable")
+    cfg["DATA_DIR"] = str(data_dir)
+    cfg["SPOOL_DIR"] = str(data_dir / "tmp")
+
+    cfg["DATABASE_URL"] = str(cfg["DATABASE_URL"] or f"sqlite:///{data_dir / 'library.db'}")
+    try:
+        make_url(cfg["DATABASE_URL"])
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"LIBRARY_DATABASE_URL: not a SQLAlchemy URL ({cfg['DATABASE_URL']!r}); "
+            "expected e.g. sqlite:////abs/library.db or postgresql+psycopg://user@host/db"
+        ) from exc
+
+    cfg["STORAGE_URL"] = str(cfg["STORAGE_URL"] or (data_dir / "storage").as_uri())
+    cfg["INDEX_DIR"] = str(Path(cfg["INDEX_DIR"] or data_dir / "index").resolve())
+
+    try:
+        max_mb = int(cfg["MAX_UPLOAD_MB"])
+    except (TypeError, ValueError):
+        max_mb = 0
+    if max_mb <= 0:
+        raise ConfigError(f"LIBRARY_MAX_UPLOAD_MB: must be a positive number of MB, got {cfg['MAX_UPLOAD_MB']!r}")
+    cfg["MAX_UPLOAD_MB"] = max_mb
+    cfg["MAX_CONTENT_LENGTH"] = max_mb * 1024 * 1024
+
+    if cfg["INDEX_MODE"] not in ("inline", "worker"):
+        raise ConfigError(f"LIBRARY_INDEX_MODE: must be 'inline' or 'worker', got {cfg['INDEX_MODE']!r}")
+
+    if not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = _persistent_secret(data_dir / "secret_key")
+    app.secret_key = cfg["SECRET_KEY"]
+
+
+def _persistent_secret(path: Path) -> str:
+    """Read the instance's secret key, creating it once so sessions survive restarts."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

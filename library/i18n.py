@@ -1,0 +1,103 @@
+"""Chinese first, English second: locale choice and the labels of coded vocabularies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import Babel, get_locale, lazy_gettext as _l
+
+LOCALES = ("zh_CN", "en")
+COOKIE = "lang"
+
+KIND_LABELS = {
+    "lesson_video": _l("录课视频"),
+    "award_case": _l("获奖课例"),
+    "excellent_case": _l("优秀课例"),
+    "research_project": _l("课题研究"),
+    "paper": _l("论文文章"),
+    "other": _l("其他成果"),
+}
+AWARD_LEVEL_LABELS = {
+    "national": _l("国家级"),
+    "provincial": _l("省级"),
+    "prefecture": _l("州市级"),
+    "county": _l("县市级"),
+    "school": _l("校级"),
+}
+PROJECT_STATUS_LABELS = {"approved": _l("立项"), "ongoing": _l("在研"), "concluded": _l("结题")}
+VISIBILITY_LABELS = {
+    "public": _l("公开"),
+    "internal": _l("登录可见"),
+    "studio": _l("工作室内部"),
+    "lendable": _l("可借阅"),
+}
+STATUS_LABELS = {
+    "draft": _l("草稿"),
+    "submitted": _l("待审核"),
+    "published": _l("已发布"),
+    "returned": _l("已退回"),
+    "withdrawn": _l("已撤回"),
+}
+STUDIO_ROLE_LABELS = {"host": _l("主持人"), "member": _l("成员"), "trainee": _l("学员")}
+
+
+def select_locale() -> str:
+    """?lang= (remembered in a cookie), then the cookie, then Chinese."""
+    wanted = request.args.get("lang") or request.cookies.get(COOKIE)
+    if wanted in LOCALES:
+        if request.args.get("lang"):
+            g.set_lang_cookie = wanted
+        return wanted
+    return "zh_CN"
+
+
+def is_english() -> bool:
+    """Whether the page is shown in English."""
+    return str(get_locale()) == "en"
+
+
+def vocab_name(row) -> str:
+    """The name of a Subject or Stage row in the page's language."""
+    if row is None:
+        return ""
+    return row.name_en if is_english() else row.name_zh
+
+
+def human_size(size: int | None) -> str:
+    """1536 → '1.5 KB'."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
+def _remember_lang(response):
+    lang = g.pop("set_lang_cookie", None)
+    if lang:
+        response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install Flask-Babel and the template helpers for labels."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    Babel(app, locale_selector=select_locale)
+    app.after_request(_remember_lang)
+    app.jinja_env.globals.update(
+        KIND_LABELS=KIND_LABELS,
+        AWARD_LEVEL_LABELS=AWARD_LEVEL_LABELS,
+        PROJECT_STATUS_LABELS=PROJECT_STATUS_LABELS,
+        VISIBILITY_LABELS=VISIBILITY_LABELS,
+        STATUS_LABELS=STATUS_LABELS,
+        STUDIO_ROLE_LABELS=STUDIO_ROLE_LABELS,
+        vocab_name=vocab_name,
+        is_english=is_english,
+        current_locale=lambda: str(get_locale()),
+    )
+    app.jinja_env.filters["filesize"] = human_size

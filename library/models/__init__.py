@@ -1,0 +1,19 @@
+"""SQLAlchemy models, one module per aggregate; no Flask imports here."""
+
+from library.models.changelog import ChangeLog
+from library.models.resource import Resource, ResourceFile
+from library.models.studio import Membership, Studio
+from library.models.user import ApiToken, User
+from library.models.vocab import Stage, Subject
+
+__all__ = [
+    "ApiToken",
+    "ChangeLog",
+    "Membership",
+    "Resource",
+    "ResourceFile",
+    "Stage",
+    "Studio",
+    "Subject",
+    "User",
+]

@@ -1,0 +1,50 @@
+"""Domain errors raised by services; library.errors turns them into HTTP responses."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a user can act on; `code` is stable for API clients."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None, details: list | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.details = details or []
+
+
+class InvalidInput(DomainError):
+    """Metadata that is missing or wrong; `fields` maps each field to what is wrong with it."""
+
+    code = "invalid_input"
+    status = 400
+
+
+class InvalidUpload(DomainError):
+    """A file that is refused (type not allowed, empty, too large)."""
+
+    code = "invalid_upload"
+    status = 415
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class PermissionDenied(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409

@@ -1,0 +1,30 @@
+"""Shared objects kept in app.extensions: the storage backend and the search index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from library.config import ConfigError
+from search_index import SearchIndex, configure_jieba
+from storage import StorageError, storage_from_url
+
+
+def init_storage(app: Flask) -> None:
+    """Open the storage named by LIBRARY_STORAGE_URL (an S3 bucket is created if missing)."""
+    try:
+        app.extensions["storage"] = storage_from_url(app.config["STORAGE_URL"])
+    except StorageError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def init_search(app: Flask) -> None:
+    """Prepare the search index folder and jieba's dictionary cache in the instance folder."""
+    configure_jieba(Path(app.config["DATA_DIR"]) / "jieba")
+    index = SearchIndex(Path(app.config["INDEX_DIR"]))
+    try:
+        index.ensure()
+    except OSError as exc:
+        raise ConfigError(f"LIBRARY_INDEX_DIR: cannot use {app.config['INDEX_DIR']}: {exc}") from exc
+    app.extensions["search_index"] = index

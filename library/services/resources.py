@@ -1,0 +1,297 @@
+"""Creating and reading resources: validation, storing originals, derived files and the change log."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from library import policy
+from library.db import get_session
+from library.models import ChangeLog, Resource, ResourceFile, Stage, Studio, Subject, User
+from library.models.base import utcnow
+from library.models.resource import AWARD_LEVELS, KINDS, PROJECT_STATUSES, VISIBILITIES
+from library.services import indexing, ingest
+from library.services.errors import InvalidInput, InvalidUpload, NotFound, PermissionDenied
+from storage import content_key
+
+log = logging.getLogger(__name__)
+
+LIST_SPLIT = re.compile(r"[,，、;；\n]+")
+TRUE_WORDS = {"1", "true", "yes", "on", "是"}
+FALSE_WORDS = {"0", "false", "no", "off", "否"}
+
+
+@dataclass
+class IncomingFile:
+    """A file received for a resource: already on local disk, hashed, not yet stored."""
+
+    filename: str
+    path: Path
+    sha256: str
+    size: int
+    owned: bool = False  # True for upload spools the storage may consume (move)
+
+    @classmethod
+    def from_path(cls, path: Path, filename: str | None = None) -> IncomingFile:
+        """Hash a file on disk (used by the import command)."""
+        digest = hashlib.sha256()
+        size = 0
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        return cls(filename or path.name, path, digest.hexdigest(), size)
+
+
+def split_list(value: str | Sequence[str] | None) -> list[str]:
+    """Split authors or keywords given as '张三，李四、王五' or a list, dropping blanks and duplicates."""
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else LIST_SPLIT.split(str(value))
+    seen: dict[str, None] = {}
+    for item in items:
+        item = str(item).strip()
+        if item:
+            seen.setdefault(item, None)
+    return list(seen)
+
+
+def _text(data: Mapping[str, object], name: str, limit: int = 300) -> str:
+    value = data.get(name)
+    return str(value).strip()[:limit] if value is not None else ""
+
+
+def validate_metadata(data: Mapping[str, object]) -> dict:
+    """Check the resource fields (DESIGN.md names); raise InvalidInput listing every bad field."""
+    session = get_session()
+    errors: dict[str, str] = {}
+    clean: dict = {}
+
+    clean["title"] = _text(data, "title")
+    if not clean["title"]:
+        errors["title"] = "请填写标题"
+    kind = _text(data, "kind")
+    if kind not in KINDS:
+        errors["kind"] = "请选择成果类型" if not kind else f"未知的成果类型：{kind}"
+    clean["kind"] = kind
+
+    subject = _text(data, "subject")
+    if not subject or session.get(Subject, subject) is None:
+        errors["subject"] = "请选择学科" if not subject else f"未知的学科代码：{subject}"
+    clean["subject_code"] = subject
+    stage = _text(data, "stage")
+    if not stage or session.get(Stage, stage) is None:
+        errors["stage"] = "请选择学段" if not stage else f"未知的学段代码：{stage}"
+    clean["stage_code"] = stage
+
+    slug = _text(data, "studio")
+    studio = session.scalar(select(Studio).where(Studio.slug == slug)) if slug else None
+    if studio is None:
+        errors["studio"] = "请选择工作室" if not slug else f"没有这个工作室：{slug}"
+    clean["studio"] = studio
+
+    year_text = _text(data, "year")
+    clean["year"] = None
+    if year_text:
+        if year_text.isdigit() and 1980 <= int(year_text) <= date.today().year + 1:
+            clean["year"] = int(year_text)
+        else:
+            errors["year"] = f"年份应为 1980 至 {date.today().year + 1} 之间的四位数字"
+
+    for name, allowed, label in (
+        ("award_level", AWARD_LEVELS, "获奖级别"),
+        ("project_level", AWARD_LEVELS, "课题级别"),
+        ("project_status", PROJECT_STATUSES, "课题状态"),
+    ):
+        value = _text(data, name) or None
+        if value is not None and value not in allowed:
+            errors[name] = f"未知的{label}：{value}"
+        clean[name] = value
+    if kind == "award_case" and not clean["award_level"] and "award_level" not in errors:
+        errors["award_level"] = "获奖课例请选择获奖级别"
+
+    visibility = _text(data, "visibility") or "public"
+    if visibility not in VISIBILITIES:
+        errors["visibility"] = f"未知的公开范围：{visibility}"
+    clean["visibility"] = visibility
+
+    clean["grade"] = _text(data, "grade", 32)
+    clean["abstract"] = _text(data, "abstract", 20_000)
+    clean["award_name"] = _text(data, "award_name")
+    clean["project_number"] = _text(data, "project_number", 100)
+    clean["publication"] = _text(data, "publication")
+    clean["authors"] = split_list(data.get("authors"))  # type: ignore[arg-type]
+    clean["keywords"] = split_list(data.get("keywords"))  # type: ignore[arg-type]
+
+    if errors:
+        first = next(iter(errors.values()))
+        raise InvalidInput(f"请修改后重新提交：{first}", fields=errors)
+    return clean
+
+
+def _wants_publish(value: object) -> bool | None:
+    if value is None or value == "":
+        return None
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise InvalidInput("publish 只能是 true 或 false", fields={"publish": "只能是 true 或 false"})
+
+
+def check_files(files: Sequence[IncomingFile]) -> list[str]:
+    """Judge every file by its content before anything is stored; return their content types."""
+    if not files:
+        raise InvalidUpload("请至少选择一个文件", fields={"file": "请至少选择一个文件"})
+    types = []
+    refused = []
+    for f in files:
+        content_type = ingest.sniff(f.path, f.filename) if f.size else None
+        if content_type is None:
+            reason = "文件是空的" if not f.size else f"文件内容不是允许的类型（允许：{ingest.ACCEPTED_DESCRIPTION}）"
+            refused.append({"file": f.filename, "reason": reason})
+        types.append(content_type or "")
+    if refused:
+        names = "、".join(r["file"] for r in refused)
+        raise InvalidUpload(f"以下文件未被接受：{names}。{refused[0]['reason']}", details=refused)
+    return types
+
+
+def create_resource(
+    actor: User | None, data: Mapping[str, object], files: Sequence[IncomingFile]
+) -> Resource:
+    """Validate, store the originals and derived files, then write the rows and the change log."""
+    if actor is None:
+        raise PermissionDenied("请先登录再上传")
+    clean = validate_metadata(data)
+    studio: Studio = clean.pop("studio")
+    if not policy.can_upload(actor, studio):
+        raise PermissionDenied(f"您不是“{studio.name}”的成员，不能向它上传成果")
+    publish = _wants_publish(data.get("publish"))
+    types = check_files(files)
+
+    storage = current_app.extensions["storage"]
+    session = get_session()
+    created_keys: list[str] = []
+    try:
+        rows = []
+        for position, (incoming, content_type) in enumerate(zip(files, types, strict=True)):
+            rows.append(_store_file(storage, session, incoming, content_type, position, created_keys))
+        # Until the review workflow lands, every permitted uploader publishes unless asked not to.
+        status = "draft" if publish is False else "published"
+        resource = Resource(**clean, studio_id=studio.id, uploader_id=actor.id, status=status, files=rows)
+        if status == "published":
+            resource.published_at = utcnow()
+        session.add(resource)
+        session.flush()
+        session.add(ChangeLog(entity="resource", entity_id=resource.id, op="upsert"))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        for key in created_keys:
+            try:
+                storage.delete(key)
+            except Exception:  # noqa: BLE001 - the original error matters more
+                log.exception("could not remove %s after a failed upload", key)
+        raise
+    indexing.after_commit()
+    return resource
+
+
+def _store_file(storage, session, incoming: IncomingFile, content_type: str, position: int,
+                created_keys: list[str]) -> ResourceFile:
+    """Store one original (deduplicated by SHA-256) and its derived files; return its unsaved row."""
+    key = content_key(incoming.sha256)
+    if storage.put_file(incoming.path, key, content_type, move=incoming.owned):
+        created_keys.append(key)
+    row = ResourceFile(
+        position=position,
+        original_name=Path(incoming.filename).name[:255] or "file",
+        content_type=content_type,
+        size=incoming.size,
+        sha256=incoming.sha256,
+        storage_key=key,
+    )
+    # The same content was derived before: reuse it instead of decoding a video twice.
+    twin = session.scalar(
+        select(ResourceFile).where(ResourceFile.sha256 == incoming.sha256, ResourceFile.derive_error.is_(None))
+        .limit(1)
+    )
+    if twin is not None and storage.exists(key):
+        row.thumbnail_key, row.poster_key = twin.thumbnail_key, twin.poster_key
+        row.duration_seconds, row.text = twin.duration_seconds, twin.text
+        return row
+    source = incoming.path if incoming.path.exists() else None
+    if source is None:  # the storage consumed the spool; derive from a local copy of the object
+        source = Path(current_app.config["SPOOL_DIR"]) / f"derive-{incoming.sha256}"
+        storage.download_to(key, source)
+    try:
+        apply_derived(storage, row, ingest.derive(source, content_type), created_keys)
+    finally:
+        if source is not incoming.path:
+            source.unlink(missing_ok=True)
+    return row
+
+
+def apply_derived(storage, row: ResourceFile, derived: ingest.Derived, created_keys: list[str]) -> None:
+    """Store derived images under keys named after the original and record them on the row."""
+    base = f"derived/{row.sha256[:2]}/{row.sha256}"
+    row.thumbnail_key = row.poster_key = None
+    for attr, data in (("thumbnail_key", derived.thumbnail), ("poster_key", derived.poster)):
+        if data:
+            key = f"{base}/{attr.split('_')[0]}.jpg"
+            if not storage.exists(key):
+                created_keys.append(key)
+            storage.put_bytes(key, data, "image/jpeg")
+            setattr(row, attr, key)
+    row.duration_seconds = derived.duration
+    row.text = derived.text
+    row.derive_error = derived.error
+
+
+def get_resource(actor: User | None, resource_id: int) -> Resource:
+    """A resource the actor may see, or NotFound (also when hidden, so existence does not leak)."""
+    resource = get_session().get(Resource, resource_id)
+    if resource is None or not policy.can_view(actor, resource):
+        raise NotFound("没有找到这个成果，它可能已被删除或您无权查看")
+    return resource
+
+
+def get_file(actor: User | None, file_id: int) -> ResourceFile:
+    """A file the actor may download."""
+    row = get_session().get(ResourceFile, file_id)
+    if row is None or not policy.can_view(actor, row.resource):
+        raise NotFound("没有找到这个文件")
+    if not policy.can_download(actor, row.resource):
+        raise PermissionDenied("这个成果只在工作室内部或借阅后才能下载")
+    return row
+
+
+def get_catalogue_file(actor: User | None, file_id: int) -> ResourceFile:
+    """A file whose thumbnail/poster may be shown: they belong to the catalogue entry, not the file."""
+    row = get_session().get(ResourceFile, file_id)
+    if row is None or not policy.can_view(actor, row.resource):
+        raise NotFound("没有找到这个文件")
+    return row
+
+
+def count_download(row: ResourceFile, ranged_start: int) -> None:
+    """Count a download once per request that starts at the first byte (later ranges are seeks)."""
+    if ranged_start:
+        return
+    session = get_session()
+    session.execute(
+        Resource.__table__.update()
+        .where(Resource.id == row.resource_id)
+        .values(download_count=Resource.download_count + 1)
+    )
+    session.commit()

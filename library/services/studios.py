@@ -1,0 +1,107 @@
+"""Studios, their members and the vocabularies they are filed under."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from library.db import get_session
+from library.models import Membership, Resource, Stage, Studio, Subject, User
+from library.models.studio import STUDIO_ROLES
+from library.models.vocab import STAGES, SUBJECTS
+from library.services.errors import Conflict, InvalidInput, NotFound
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def seed_vocabularies() -> None:
+    """Insert the subjects and stages of DESIGN.md that are not there yet (admin edits are kept)."""
+    session = get_session()
+    for model, rows in ((Subject, SUBJECTS), (Stage, STAGES)):
+        existing = set(session.scalars(select(model.code)))
+        for position, (code, zh, en) in enumerate(rows):
+            if code not in existing:
+                session.add(model(code=code, name_zh=zh, name_en=en, position=position))
+    session.commit()
+
+
+def create_studio(slug: str, name: str, subject: str, stage: str, description: str = "") -> Studio:
+    """Create a studio filed under a subject and a stage."""
+    session = get_session()
+    errors = {}
+    if not SLUG.match(slug):
+        errors["slug"] = "只能用小写字母、数字和连字符，2 到 63 个字符"
+    if not name.strip():
+        errors["name"] = "请填写工作室名称"
+    if session.get(Subject, subject) is None:
+        errors["subject"] = f"未知的学科代码：{subject}"
+    if session.get(Stage, stage) is None:
+        errors["stage"] = f"未知的学段代码：{stage}"
+    if errors:
+        raise InvalidInput("工作室信息有误：" + "；".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
+    if session.scalar(select(Studio).where(Studio.slug == slug)):
+        raise Conflict(f"工作室 {slug} 已存在")
+    studio = Studio(slug=slug, name=name.strip(), subject_code=subject, stage_code=stage, description=description)
+    session.add(studio)
+    session.commit()
+    return studio
+
+
+def get_studio(slug: str) -> Studio:
+    """The studio with this slug."""
+    studio = get_session().scalar(select(Studio).where(Studio.slug == slug))
+    if studio is None:
+        raise NotFound(f"没有找到工作室 {slug}")
+    return studio
+
+
+def add_member(studio: Studio, user: User, role: str) -> Membership:
+    """Give a user a role in a studio (changing the role if they already have one)."""
+    if role not in STUDIO_ROLES:
+        raise InvalidInput(f"工作室角色只能是 {', '.join(STUDIO_ROLES)}", fields={"role": role})
+    session = get_session()
+    membership = session.scalar(
+        select(Membership).where(Membership.studio_id == studio.id, Membership.user_id == user.id)
+    )
+    if membership is None:
+        membership = Membership(studio_id=studio.id, user_id=user.id, role=role)
+        session.add(membership)
+    else:
+        membership.role = role
+    session.commit()
+    return membership
+
+
+def list_studios(visible) -> list[tuple[Studio, int]]:
+    """Every studio with the number of its resources matching the `visible` condition."""
+    session = get_session()
+    counts = (
+        select(Resource.studio_id, func.count(Resource.id).label("n"))
+        .where(visible)
+        .group_by(Resource.studio_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Studio, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.studio_id == Studio.id)
+        .order_by(Studio.name)
+    ).unique()
+    return [(studio, n) for studio, n in rows]
+
+
+def list_subjects(visible) -> list[tuple[Subject, int]]:
+    """Every subject with the number of resources matching `visible`."""
+    session = get_session()
+    counts = (
+        select(Resource.subject_code, func.count(Resource.id).label("n"))
+        .where(visible)
+        .group_by(Resource.subject_code)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Subject, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.subject_code == Subject.code)
+        .order_by(Subject.position)
+    )
+    return [(subject, n) for subject, n in rows]

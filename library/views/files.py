@@ -1,0 +1,83 @@
+"""File delivery: downloads and video playback with HTTP Range, thumbnails and posters."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, current_app, redirect, request
+
+from library.auth import current_actor
+from library.services import resources
+from storage import ObjectNotFound
+
+bp = Blueprint("files", __name__)
+
+
+def content_disposition(filename: str, inline: bool) -> str:
+    """RFC 6266 header value that keeps Chinese file names."""
+    kind = "inline" if inline else "attachment"
+    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "") or "file"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def ranged_response(storage, key: str, size: int, content_type: str, disposition: str | None):
+    """Stream an object, honouring a single-range Range header (206/416) as video seeking needs."""
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=3600"}
+    if disposition:
+        headers["Content-Disposition"] = disposition
+    start, end, status = 0, size, 200
+    rng = request.range
+    if rng is not None and rng.units == "bytes" and len(rng.ranges) == 1:
+        bounds = rng.range_for_length(size)
+        if bounds is None:
+            headers["Content-Range"] = f"bytes */{size}"
+            return Response(status=416, headers=headers)
+        start, end = bounds
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    if request.method == "HEAD" or start == end:
+        return Response(status=status, headers=headers, content_type=content_type)
+    try:
+        body = storage.iter_range(key, start, end)
+    except ObjectNotFound:
+        abort(404)
+    return Response(body, status=status, headers=headers, content_type=content_type, direct_passthrough=True)
+
+
+@bp.route("/files/<int:file_id>/download", methods=["GET", "HEAD"])
+def download(file_id: int):
+    row = resources.get_file(current_actor(), file_id)
+    storage = current_app.extensions["storage"]
+    inline = request.args.get("inline") == "1"
+    rng = request.range
+    start = rng.ranges[0][0] if rng is not None and rng.ranges else 0
+    if request.method == "GET":
+        resources.count_download(row, start)
+    if current_app.config["PRESIGNED_DOWNLOADS"]:
+        url = storage.presigned_url(
+            row.storage_key,
+            current_app.config["PRESIGN_SECONDS"],
+            filename=row.original_name,
+            inline=inline,
+            content_type=row.content_type,
+        )
+        if url:
+            return redirect(url, code=302)
+    disposition = content_disposition(row.original_name, inline)
+    return ranged_response(storage, row.storage_key, row.size, row.content_type, disposition)
+
+
+@bp.get("/files/<int:file_id>/<any(thumbnail, poster):which>")
+def derived_image(file_id: int, which: str):
+    row = resources.get_catalogue_file(current_actor(), file_id)
+    key = row.thumbnail_key if which == "thumbnail" else row.poster_key
+    if not key:
+        abort(404)
+    storage = current_app.extensions["storage"]
+    try:
+        size = storage.size(key)
+    except ObjectNotFound:
+        abort(404)
+    return ranged_response(storage, key, size, "image/jpeg", None)
+

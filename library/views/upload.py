@@ -1,0 +1,47 @@
+"""The upload form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from library import policy
+from library.auth import current_actor
+from library.db import get_session
+from library.models import Stage, Studio, Subject
+from library.services import resources
+from library.services.errors import DomainError
+from library.uploads import incoming_files
+
+bp = Blueprint("upload", __name__)
+
+
+def _form_context(form, errors=None, message=None):
+    session = get_session()
+    actor = current_actor()
+    return dict(
+        form=form,
+        errors=errors or {},
+        message=message,
+        subjects=session.query(Subject).order_by(Subject.position).all(),
+        stages=session.query(Stage).order_by(Stage.position).all(),
+        studios=[s for s in session.query(Studio).order_by(Studio.name).all() if policy.can_upload(actor, s)],
+    )
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@login_required
+def upload():
+    if request.method == "GET":
+        return render_template("upload.html", **_form_context({"studio": request.args.get("studio", "")}))
+    try:
+        resource = resources.create_resource(
+            current_actor(), request.form, incoming_files(request.files.getlist("file"))
+        )
+    except DomainError as exc:
+        # Show the form again with what was typed and each field's problem.
+        context = _form_context(request.form, exc.fields, exc.message)
+        return render_template("upload.html", **context), exc.status
+    flash(_("上传成功：%(title)s", title=resource.title), "success")
+    return redirect(url_for("pages.resource", resource_id=resource.id))

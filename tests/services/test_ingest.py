@@ -1,0 +1,81 @@
+"""Judging files by content and deriving thumbnails, posters and text from real files."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from library.services import ingest
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("光合作用.pdf", "application/pdf"),
+        ("教学设计.docx", ingest.DOCX),
+        ("群文阅读.pptx", ingest.PPTX),
+        ("校园植物.png", "image/png"),
+        ("课堂实录.mp4", "video/mp4"),
+        ("作业.pdf", None),  # an executable named .pdf
+        ("notes.txt", None),
+    ],
+)
+def test_sniff_judges_by_content(sample_dir, name, expected):
+    assert ingest.sniff(sample_dir / name, name) == expected
+
+
+def test_sniff_ignores_the_name(sample_dir, tmp_path):
+    disguised = tmp_path / "lesson.mp4"
+    disguised.write_bytes((sample_dir / "教学设计.docx").read_bytes())
+    assert ingest.sniff(disguised, "lesson.mp4") == ingest.DOCX
+
+
+def test_a_zip_that_is_not_an_office_document_is_refused(tmp_path):
+    import zipfile
+
+    path = tmp_path / "x.docx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("hello.txt", "hi")
+    assert ingest.sniff(path, "x.docx") is None
+
+
+def test_legacy_office_needs_the_ole_container(tmp_path):
+    doc = tmp_path / "old.doc"
+    doc.write_bytes(ingest.OLE_MAGIC + b"\x00" * 1024)
+    assert ingest.sniff(doc, "old.doc") == "application/msword"
+    assert ingest.sniff(doc, "old.exe") is None
+
+
+def test_image_thumbnail_is_at_most_400_wide(sample_dir):
+    derived = ingest.derive(sample_dir / "校园植物.png", "image/png")
+    with Image.open(io.BytesIO(derived.thumbnail)) as im:
+        assert im.format == "JPEG"
+        assert im.width == 400 and im.height == 267
+
+
+def test_video_poster_and_duration(sample_dir):
+    derived = ingest.derive(sample_dir / "课堂实录.mp4", "video/mp4")
+    assert derived.error is None
+    assert derived.duration == pytest.approx(3.0, abs=0.2)
+    with Image.open(io.BytesIO(derived.poster)) as im:
+        assert im.format == "JPEG" and im.size == (320, 240)
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "words"),
+    [
+        ("光合作用.pdf", "application/pdf", ["叶绿体色素", "第二页"]),
+        ("教学设计.docx", ingest.DOCX, ["分数的初步认识", "蜂巢结构"]),
+        ("群文阅读.pptx", ingest.PPTX, ["家国情怀", "比较阅读"]),
+    ],
+)
+def test_text_is_extracted(sample_dir, name, content_type, words):
+    text = ingest.derive(sample_dir / name, content_type).text
+    for word in words:
+        assert word in text
+
+
+def test_a_broken_pdf_records_why_instead_of_failing(sample_dir):
+    derived = ingest.derive(sample_dir / "broken.pdf", "application/pdf")
+    assert derived.text is None
+    assert derived.error
