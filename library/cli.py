@@ -10,7 +10,7 @@ import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from library.db import get_engine
 from library.services import accounts, demo, importer, indexing, studios
@@ -40,6 +40,7 @@ def _fail(exc: DomainError) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema and seed the vocabularies."""
     upgrade_database()
@@ -115,6 +116,7 @@ def tokens_create(username: str, name: str) -> None:
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "username", default="admin", show_default=True, help="Account the imports are made as.")
 def import_cmd(manifest: Path, username: str) -> None:
@@ -134,6 +136,7 @@ def import_cmd(manifest: Path, username: str) -> None:
 
 
 @click.command("reindex")
+@with_appcontext
 def reindex() -> None:
     """Rebuild the search index from the database beside the live one, then swap it in."""
     started = time.monotonic()
@@ -142,6 +145,7 @@ def reindex() -> None:
 
 
 @click.command("index-check")
+@with_appcontext
 def index_check() -> None:
     """Report resources missing from the index and index entries with no row."""
     missing, orphans = indexing.check()
@@ -152,6 +156,7 @@ def index_check() -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls of the change log.")
 @click.option("--once", is_flag=True, help="Apply what is pending and exit.")
 def worker(interval: float, once: bool) -> None:
@@ -165,6 +170,7 @@ def worker(interval: float, once: bool) -> None:
 
 
 @click.command("rebuild-derived")
+@with_appcontext
 def rebuild_derived() -> None:
     """Derive thumbnails, posters and text again from every stored original, then reindex."""
     from library.services.derived import rederive_all
@@ -175,6 +181,7 @@ def rebuild_derived() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_cmd() -> None:
     """Load a small demo data set (idempotent)."""
     for line in demo.load_demo():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request, url_for
 from flask_babel import Babel, get_locale, lazy_gettext as _l
 
 LOCALES = ("zh_CN", "en")
@@ -43,7 +43,9 @@ STUDIO_ROLE_LABELS = {"host": _l("主持人"), "member": _l("成员"), "trainee"
 
 
 def select_locale() -> str:
-    """?lang= (remembered in a cookie), then the cookie, then Chinese."""
+    """?lang= (remembered in a cookie), then the cookie, then Chinese (also for the command line)."""
+    if not has_request_context():
+        return "zh_CN"
     wanted = request.args.get("lang") or request.cookies.get(COOKIE)
     if wanted in LOCALES:
         if request.args.get("lang"):
@@ -76,6 +78,19 @@ def human_size(size: int | None) -> str:
     return f"{value:.1f} TB"
 
 
+def url_here(**updates) -> str:
+    """The current page's URL with some query arguments replaced (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for name, value in updates.items():
+        if value is None:
+            args.pop(name, None)
+        else:
+            args[name] = value if isinstance(value, list) else [value]
+    if request.endpoint is None or request.endpoint == "static":
+        return url_for("pages.home", **args)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
 def _remember_lang(response):
     lang = g.pop("set_lang_cookie", None)
     if lang:
@@ -97,6 +112,7 @@ def init_app(app: Flask) -> None:
         STATUS_LABELS=STATUS_LABELS,
         STUDIO_ROLE_LABELS=STUDIO_ROLE_LABELS,
         vocab_name=vocab_name,
+        url_here=url_here,
         is_english=is_english,
         current_locale=lambda: str(get_locale()),
     )

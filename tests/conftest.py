@@ -37,6 +37,7 @@ def sample_dir(tmp_path_factory) -> Path:
     pdf.drawString(72, 760, "叶绿体色素的提取和分离实验")
     pdf.drawString(72, 730, "本实验使用层析液分离叶黄素与胡萝卜素。")
     pdf.showPage()
+    pdf.setFont("STSong-Light", 14)  # a new page starts without a font
     pdf.drawString(72, 760, "第二页：实验结论与反思")
     pdf.save()
     samples.make_docx(folder / "教学设计.docx", "分数的初步认识", ["借助折纸理解几分之一", "蜂巢结构的数学之美"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from flask import Blueprint, g, request
 
 from library.services import accounts
@@ -17,12 +19,12 @@ def _authenticate() -> None:
     if not header:
         g.api_user = None
         return
-    scheme, _, token = header.partition(" ")
+    scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Authorization 头应为 “Bearer 令牌”")
+        raise Unauthenticated(_("Authorization 头应为 “Bearer 令牌”"))
     user = accounts.user_for_token(token.strip())
     if user is None:
-        raise Unauthenticated("令牌无效或已被撤销，请重新创建令牌")
+        raise Unauthenticated(_("令牌无效或已被撤销，请重新创建令牌"))
     g.api_user = user
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 import hashlib
 import secrets
 
@@ -21,14 +23,14 @@ def create_user(username: str, role: str, password: str | None = None, display_n
     """Create an account; without a password it can only use API tokens until one is set."""
     username = username.strip()
     if not username or len(username) > 64:
-        raise InvalidInput("用户名不能为空，最长 64 个字符", fields={"username": "required"})
+        raise InvalidInput(_("用户名不能为空，最长 64 个字符"), fields={"username": "required"})
     if role not in SITE_ROLES:
-        raise InvalidInput(f"角色只能是 {', '.join(SITE_ROLES)}", fields={"role": role})
+        raise InvalidInput(_("角色只能是 %(roles)s", roles=', '.join(SITE_ROLES)), fields={"role": role})
     if password is not None and len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"密码至少 {MIN_PASSWORD} 位", fields={"password": "too short"})
+        raise InvalidInput(_("密码至少 %(n)s 位", n=MIN_PASSWORD), fields={"password": "too short"})
     session = get_session()
     if session.scalar(select(User).where(User.username == username)):
-        raise Conflict(f"用户名 {username} 已存在")
+        raise Conflict(_("用户名 %(username)s 已存在", username=username))
     user = User(username=username, role=role, display_name=display_name.strip())
     if password:
         user.password_hash = generate_password_hash(password)
@@ -41,7 +43,7 @@ def get_user(username: str) -> User:
     """The account with this username."""
     user = get_session().scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"没有用户 {username}")
+        raise NotFound(_("没有用户 %(username)s", username=username))
     return user
 
 

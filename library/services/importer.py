@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,9 +56,9 @@ def _row_files(base: Path, spec: str) -> list[resources.IncomingFile]:
             continue
         path = (base / part).resolve()
         if not path.is_relative_to(base):
-            raise DomainError(f"文件路径必须在清单所在的文件夹内：{part}")
+            raise DomainError(_("文件路径必须在清单所在的文件夹内：%(part)s", part=part))
         if not path.is_file():
-            raise DomainError(f"找不到文件：{part}")
+            raise DomainError(_("找不到文件：%(part)s", part=part))
         files.append(resources.IncomingFile.from_path(path))
     return files
 
@@ -68,9 +70,9 @@ def import_manifest(path: Path, actor: User) -> ImportReport:
     try:
         rows = read_manifest(path)
     except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
-        raise DomainError(f"无法读取清单 {path.name}：{exc}") from exc
+        raise DomainError(_("无法读取清单 %(name)s：%(exc)s", name=path.name, exc=exc)) from exc
     if rows and "title" not in rows[0]:
-        raise DomainError("清单第一行应是列名（title, kind, subject, stage, studio, files …）")
+        raise DomainError(_("清单第一行应是列名（title, kind, subject, stage, studio, files …）"))
     for line, row in enumerate(rows, start=2):  # line 1 is the header
         if not any(row.values()):
             continue

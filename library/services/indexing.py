@@ -97,7 +97,7 @@ def after_commit() -> None:
 
 def _all_documents(session: Session) -> Iterator[ResourceDocument]:
     stmt = select(Resource).options(selectinload(Resource.files)).order_by(Resource.id)
-    for resource in session.scalars(stmt.execution_options(yield_per=200)).unique():
+    for resource in session.scalars(stmt.execution_options(yield_per=200)):
         yield to_document(resource)
 
 
@@ -113,8 +113,8 @@ def rebuild() -> int:
 
 
 def check() -> tuple[list[int], list[int]]:
-    """Resource ids missing from the index, and index entries with no row."""
-    sync()
+    """Resource ids missing from the index, and index entries with no row (run `worker --once` first
+    to apply pending changes; the check itself changes nothing)."""
     index = current_app.extensions["search_index"]
     with _session() as session:
         db_ids = set(session.scalars(select(Resource.id)))

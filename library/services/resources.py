@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 import hashlib
 import logging
 import re
@@ -77,25 +79,25 @@ def validate_metadata(data: Mapping[str, object]) -> dict:
 
     clean["title"] = _text(data, "title")
     if not clean["title"]:
-        errors["title"] = "请填写标题"
+        errors["title"] = _("请填写标题")
     kind = _text(data, "kind")
     if kind not in KINDS:
-        errors["kind"] = "请选择成果类型" if not kind else f"未知的成果类型：{kind}"
+        errors["kind"] = _("请选择成果类型") if not kind else _("未知的成果类型：%(kind)s", kind=kind)
     clean["kind"] = kind
 
     subject = _text(data, "subject")
     if not subject or session.get(Subject, subject) is None:
-        errors["subject"] = "请选择学科" if not subject else f"未知的学科代码：{subject}"
+        errors["subject"] = _("请选择学科") if not subject else _("未知的学科代码：%(subject)s", subject=subject)
     clean["subject_code"] = subject
     stage = _text(data, "stage")
     if not stage or session.get(Stage, stage) is None:
-        errors["stage"] = "请选择学段" if not stage else f"未知的学段代码：{stage}"
+        errors["stage"] = _("请选择学段") if not stage else _("未知的学段代码：%(stage)s", stage=stage)
     clean["stage_code"] = stage
 
     slug = _text(data, "studio")
     studio = session.scalar(select(Studio).where(Studio.slug == slug)) if slug else None
     if studio is None:
-        errors["studio"] = "请选择工作室" if not slug else f"没有这个工作室：{slug}"
+        errors["studio"] = _("请选择工作室") if not slug else _("没有这个工作室：%(slug)s", slug=slug)
     clean["studio"] = studio
 
     year_text = _text(data, "year")
@@ -104,23 +106,23 @@ def validate_metadata(data: Mapping[str, object]) -> dict:
         if year_text.isdigit() and 1980 <= int(year_text) <= date.today().year + 1:
             clean["year"] = int(year_text)
         else:
-            errors["year"] = f"年份应为 1980 至 {date.today().year + 1} 之间的四位数字"
+            errors["year"] = _("年份应为 1980 至 %(today)s 之间的四位数字", today=date.today().year + 1)
 
     for name, allowed, label in (
-        ("award_level", AWARD_LEVELS, "获奖级别"),
-        ("project_level", AWARD_LEVELS, "课题级别"),
-        ("project_status", PROJECT_STATUSES, "课题状态"),
+        ("award_level", AWARD_LEVELS, _("获奖级别")),
+        ("project_level", AWARD_LEVELS, _("课题级别")),
+        ("project_status", PROJECT_STATUSES, _("课题状态")),
     ):
         value = _text(data, name) or None
         if value is not None and value not in allowed:
-            errors[name] = f"未知的{label}：{value}"
+            errors[name] = _("未知的%(label)s：%(value)s", label=label, value=value)
         clean[name] = value
     if kind == "award_case" and not clean["award_level"] and "award_level" not in errors:
-        errors["award_level"] = "获奖课例请选择获奖级别"
+        errors["award_level"] = _("获奖课例请选择获奖级别")
 
     visibility = _text(data, "visibility") or "public"
     if visibility not in VISIBILITIES:
-        errors["visibility"] = f"未知的公开范围：{visibility}"
+        errors["visibility"] = _("未知的公开范围：%(visibility)s", visibility=visibility)
     clean["visibility"] = visibility
 
     clean["grade"] = _text(data, "grade", 32)
@@ -133,7 +135,7 @@ def validate_metadata(data: Mapping[str, object]) -> dict:
 
     if errors:
         first = next(iter(errors.values()))
-        raise InvalidInput(f"请修改后重新提交：{first}", fields=errors)
+        raise InvalidInput(_("请修改后重新提交：%(first)s", first=first), fields=errors)
     return clean
 
 
@@ -145,24 +147,26 @@ def _wants_publish(value: object) -> bool | None:
         return True
     if text in FALSE_WORDS:
         return False
-    raise InvalidInput("publish 只能是 true 或 false", fields={"publish": "只能是 true 或 false"})
+    raise InvalidInput(_("publish 只能是 true 或 false"), fields={"publish": _("只能是 true 或 false")})
 
 
 def check_files(files: Sequence[IncomingFile]) -> list[str]:
     """Judge every file by its content before anything is stored; return their content types."""
     if not files:
-        raise InvalidUpload("请至少选择一个文件", fields={"file": "请至少选择一个文件"})
+        raise InvalidUpload(_("请至少选择一个文件"), fields={"file": _("请至少选择一个文件")})
     types = []
     refused = []
     for f in files:
         content_type = ingest.sniff(f.path, f.filename) if f.size else None
         if content_type is None:
-            reason = "文件是空的" if not f.size else f"文件内容不是允许的类型（允许：{ingest.ACCEPTED_DESCRIPTION}）"
+            reason = _("文件是空的") if not f.size else _("文件内容不是允许的类型（允许：%(allowed)s）", allowed=ingest.ACCEPTED_DESCRIPTION)
             refused.append({"file": f.filename, "reason": reason})
         types.append(content_type or "")
     if refused:
         names = "、".join(r["file"] for r in refused)
-        raise InvalidUpload(f"以下文件未被接受：{names}。{refused[0]['reason']}", details=refused)
+        raise InvalidUpload(
+            _("以下文件未被接受：%(names)s。%(reason)s", names=names, reason=refused[0]["reason"]), details=refused
+        )
     return types
 
 
@@ -171,11 +175,11 @@ def create_resource(
 ) -> Resource:
     """Validate, store the originals and derived files, then write the rows and the change log."""
     if actor is None:
-        raise PermissionDenied("请先登录再上传")
+        raise PermissionDenied(_("请先登录再上传"))
     clean = validate_metadata(data)
     studio: Studio = clean.pop("studio")
     if not policy.can_upload(actor, studio):
-        raise PermissionDenied(f"您不是“{studio.name}”的成员，不能向它上传成果")
+        raise PermissionDenied(_("您不是“%(name)s”的成员，不能向它上传成果", name=studio.name))
     publish = _wants_publish(data.get("publish"))
     types = check_files(files)
 
@@ -209,10 +213,9 @@ def create_resource(
 
 def _store_file(storage, session, incoming: IncomingFile, content_type: str, position: int,
                 created_keys: list[str]) -> ResourceFile:
-    """Store one original (deduplicated by SHA-256) and its derived files; return its unsaved row."""
+    """Derive from the local file, then store the original (deduplicated by SHA-256) and the
+    derived images; return the unsaved row."""
     key = content_key(incoming.sha256)
-    if storage.put_file(incoming.path, key, content_type, move=incoming.owned):
-        created_keys.append(key)
     row = ResourceFile(
         position=position,
         original_name=Path(incoming.filename).name[:255] or "file",
@@ -223,22 +226,22 @@ def _store_file(storage, session, incoming: IncomingFile, content_type: str, pos
     )
     # The same content was derived before: reuse it instead of decoding a video twice.
     twin = session.scalar(
-        select(ResourceFile).where(ResourceFile.sha256 == incoming.sha256, ResourceFile.derive_error.is_(None))
+        select(ResourceFile)
+        .where(ResourceFile.sha256 == incoming.sha256, ResourceFile.derive_error.is_(None))
         .limit(1)
     )
-    if twin is not None and storage.exists(key):
+    derived = None
+    if twin is not None:
         row.thumbnail_key, row.poster_key = twin.thumbnail_key, twin.poster_key
         row.duration_seconds, row.text = twin.duration_seconds, twin.text
-        return row
-    source = incoming.path if incoming.path.exists() else None
-    if source is None:  # the storage consumed the spool; derive from a local copy of the object
-        source = Path(current_app.config["SPOOL_DIR"]) / f"derive-{incoming.sha256}"
-        storage.download_to(key, source)
-    try:
-        apply_derived(storage, row, ingest.derive(source, content_type), created_keys)
-    finally:
-        if source is not incoming.path:
-            source.unlink(missing_ok=True)
+    else:
+        # Derive before storing: the upload spool may be moved into the storage, and reading it
+        # here avoids fetching a large original back from object storage.
+        derived = ingest.derive(incoming.path, content_type)
+    if storage.put_file(incoming.path, key, content_type, move=incoming.owned):
+        created_keys.append(key)
+    if derived is not None:
+        apply_derived(storage, row, derived, created_keys)
     return row
 
 
@@ -262,7 +265,7 @@ def get_resource(actor: User | None, resource_id: int) -> Resource:
     """A resource the actor may see, or NotFound (also when hidden, so existence does not leak)."""
     resource = get_session().get(Resource, resource_id)
     if resource is None or not policy.can_view(actor, resource):
-        raise NotFound("没有找到这个成果，它可能已被删除或您无权查看")
+        raise NotFound(_("没有找到这个成果，它可能已被删除或您无权查看"))
     return resource
 
 
@@ -270,9 +273,9 @@ def get_file(actor: User | None, file_id: int) -> ResourceFile:
     """A file the actor may download."""
     row = get_session().get(ResourceFile, file_id)
     if row is None or not policy.can_view(actor, row.resource):
-        raise NotFound("没有找到这个文件")
+        raise NotFound(_("没有找到这个文件"))
     if not policy.can_download(actor, row.resource):
-        raise PermissionDenied("这个成果只在工作室内部或借阅后才能下载")
+        raise PermissionDenied(_("这个成果只在工作室内部或借阅后才能下载"))
     return row
 
 
@@ -280,7 +283,7 @@ def get_catalogue_file(actor: User | None, file_id: int) -> ResourceFile:
     """A file whose thumbnail/poster may be shown: they belong to the catalogue entry, not the file."""
     row = get_session().get(ResourceFile, file_id)
     if row is None or not policy.can_view(actor, row.resource):
-        raise NotFound("没有找到这个文件")
+        raise NotFound(_("没有找到这个文件"))
     return row
 
 

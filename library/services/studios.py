@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 import re
 
 from sqlalchemy import func, select
@@ -31,17 +33,17 @@ def create_studio(slug: str, name: str, subject: str, stage: str, description: s
     session = get_session()
     errors = {}
     if not SLUG.match(slug):
-        errors["slug"] = "只能用小写字母、数字和连字符，2 到 63 个字符"
+        errors["slug"] = _("只能用小写字母、数字和连字符，2 到 63 个字符")
     if not name.strip():
-        errors["name"] = "请填写工作室名称"
+        errors["name"] = _("请填写工作室名称")
     if session.get(Subject, subject) is None:
-        errors["subject"] = f"未知的学科代码：{subject}"
+        errors["subject"] = _("未知的学科代码：%(subject)s", subject=subject)
     if session.get(Stage, stage) is None:
-        errors["stage"] = f"未知的学段代码：{stage}"
+        errors["stage"] = _("未知的学段代码：%(stage)s", stage=stage)
     if errors:
-        raise InvalidInput("工作室信息有误：" + "；".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
+        raise InvalidInput(_("工作室信息有误：") + "；".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
     if session.scalar(select(Studio).where(Studio.slug == slug)):
-        raise Conflict(f"工作室 {slug} 已存在")
+        raise Conflict(_("工作室 %(slug)s 已存在", slug=slug))
     studio = Studio(slug=slug, name=name.strip(), subject_code=subject, stage_code=stage, description=description)
     session.add(studio)
     session.commit()
@@ -52,14 +54,14 @@ def get_studio(slug: str) -> Studio:
     """The studio with this slug."""
     studio = get_session().scalar(select(Studio).where(Studio.slug == slug))
     if studio is None:
-        raise NotFound(f"没有找到工作室 {slug}")
+        raise NotFound(_("没有找到工作室 %(slug)s", slug=slug))
     return studio
 
 
 def add_member(studio: Studio, user: User, role: str) -> Membership:
     """Give a user a role in a studio (changing the role if they already have one)."""
     if role not in STUDIO_ROLES:
-        raise InvalidInput(f"工作室角色只能是 {', '.join(STUDIO_ROLES)}", fields={"role": role})
+        raise InvalidInput(_("工作室角色只能是 %(roles)s", roles=', '.join(STUDIO_ROLES)), fields={"role": role})
     session = get_session()
     membership = session.scalar(
         select(Membership).where(Membership.studio_id == studio.id, Membership.user_id == user.id)

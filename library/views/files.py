@@ -74,10 +74,11 @@ def derived_image(file_id: int, which: str):
     key = row.thumbnail_key if which == "thumbnail" else row.poster_key
     if not key:
         abort(404)
-    storage = current_app.extensions["storage"]
     try:
-        size = storage.size(key)
+        with current_app.extensions["storage"].open(key) as fh:
+            data = fh.read()  # derived images are small: read whole, no open file outlives the request
     except ObjectNotFound:
         abort(404)
-    return ranged_response(storage, key, size, "image/jpeg", None)
-
+    response = Response(data, content_type="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response

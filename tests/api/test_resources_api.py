@@ -258,8 +258,6 @@ def test_reindex_after_deleting_the_index_gives_the_same_results(app, sample_dir
     upload(client, world.member_token, [sample_dir / "教学设计.docx"], title="分数的初步认识")
     queries = ["胡萝卜素", "家国情怀", "分数", "课例", ""]
     before = [client.get("/api/v1/search", query_string={"q": q}).json for q in queries]
-    index = app.extensions["search_index"]
-    index.close()
     shutil.rmtree(app.config["INDEX_DIR"])
     result = app.test_cli_runner().invoke(args=["reindex"])
     assert result.exit_code == 0, result.output
