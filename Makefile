@@ -37,6 +37,8 @@ run: install
 		--timeout 120 --access-logfile - wsgi:app
 
 test: install
+	@# PostgreSQL tests read this URL; without a server they skip (or fail when CI is set).
+	LIBRARY_TEST_POSTGRES_URL=$${LIBRARY_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
