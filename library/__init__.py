@@ -22,6 +22,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     load_config(app, overrides)
+    app.json.ensure_ascii = False  # Chinese stays readable in API responses
 
     from library import auth, cli, db, errors, i18n, uploads
     from library.services import extensions

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, url_for
-from flask_babel import Babel, get_locale, lazy_gettext as _l
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
 
 LOCALES = ("zh_CN", "en")
 COOKIE = "lang"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 from flask import Blueprint, g, request
+from flask_babel import gettext as _
 
 from library.services import accounts
 from library.services.errors import Unauthenticated

@@ -5,8 +5,8 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-from library.db import Base
 import library.models  # noqa: F401  (registers every table on Base.metadata)
+from library.db import Base
 
 config = context.config
 target_metadata = Base.metadata

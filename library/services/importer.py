@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from flask_babel import gettext as _
 
 from library.db import get_session
 from library.models import User

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-
 import re
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from library.db import get_session

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from sqlalchemy import select
 
 from library import policy
 from library.auth import current_actor
 from library.db import get_session
 from library.models import Subject
-from sqlalchemy import select
 from library.services import catalogue, resources, search, studios
 
 bp = Blueprint("pages", __name__)
