@@ -1,0 +1,17 @@
+"""Full-text search over the library's resources: Whoosh, jieba analysis, change-log indexer."""
+
+from search_index.analysis import chinese_analyzer, configure_jieba
+from search_index.documents import Audience, Change, Hit, ResourceDocument, SearchResult
+from search_index.index import SearchIndex, SearchIndexBusy
+
+__all__ = [
+    "Audience",
+    "Change",
+    "Hit",
+    "ResourceDocument",
+    "SearchIndex",
+    "SearchIndexBusy",
+    "SearchResult",
+    "chinese_analyzer",
+    "configure_jieba",
+]

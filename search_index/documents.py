@@ -1,0 +1,67 @@
+"""Plain data crossing the index boundary: documents, audiences, changes and results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class ResourceDocument:
+    """One resource as the index sees it, built by the app from its database row and files."""
+
+    id: int
+    title: str
+    kind: str  # lesson_video | award_case | excellent_case | research_project | paper | other
+    subject: str  # subject code, e.g. "math"
+    stage: str  # preschool | primary | junior | senior
+    studio: str  # studio slug
+    year: int | None
+    award_level: str | None  # national | provincial | prefecture | county | school
+    visibility: str  # public | internal | studio | lendable
+    status: str  # draft | submitted | published | returned | withdrawn
+    authors: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    abstract: str = ""
+    body: str = ""  # text extracted from the resource's PDF/DOCX/PPTX files, joined
+    created: datetime | None = None  # naive UTC
+    downloads: int = 0
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who is searching: decides which documents they may see."""
+
+    visibilities: frozenset[str] = frozenset({"public"})
+    studios: frozenset[str] = frozenset()  # studio slugs where the searcher is a member
+    everything: bool = False  # admins
+    # visible iff everything, or
+    # (status == "published" and (visibility in visibilities or studio in studios))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change-log row: resource_id must be re-read from the database (or deleted) at seq."""
+
+    seq: int
+    resource_id: int
+
+
+@dataclass
+class Hit:
+    """One found resource: its id, its score and HTML highlight fragments by field name."""
+
+    id: int
+    score: float
+    highlights: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResult:
+    """One page of hits, the exact number of matches and the facet counts."""
+
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]]

@@ -1,0 +1,1 @@
+"""Tests of the search_index package against real Whoosh indexes."""
