@@ -23,7 +23,7 @@ install: $(VENV)/.installed translations
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard library/translations/*/LC_MESSAGES/messages.po))
 translations: $(CATALOGUES)
 library/translations/%/LC_MESSAGES/messages.mo: library/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d library/translations -l $* >/dev/null
+	$(BIN)/pybabel compile -d library/translations -l $* >/dev/null
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o library/translations/messages.pot .
