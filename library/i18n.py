@@ -67,6 +67,11 @@ def vocab_name(row) -> str:
     return row.name_en if is_english() else row.name_zh
 
 
+def join_names(names) -> str:
+    """'王丽、陈静' in Chinese, 'Wang Li, Chen Jing' in English."""
+    return (", " if is_english() else "、").join(str(n) for n in names)
+
+
 def human_size(size: int | None) -> str:
     """1536 → '1.5 KB'."""
     if size is None:
@@ -118,3 +123,4 @@ def init_app(app: Flask) -> None:
         current_locale=lambda: str(get_locale()),
     )
     app.jinja_env.filters["filesize"] = human_size
+    app.jinja_env.filters["names"] = join_names

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
+from flask_babel import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OOXML_PARTS = {"word/document.xml": DOCX, "ppt/presentation.xml": PPTX, "xl/workbook.xml": XLSX}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-ACCEPTED_DESCRIPTION = "MP4/WebM/MOV 视频、PDF、DOCX、PPTX、XLSX、JPEG/PNG/WebP 图片、DOC/PPT"
+ACCEPTED_DESCRIPTION = _l("MP4/WebM/MOV 视频、PDF、DOCX、PPTX、XLSX、JPEG/PNG/WebP 图片、DOC/PPT")
 
 
 def sniff(path: Path, filename: str = "") -> str | None:

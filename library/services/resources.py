@@ -20,6 +20,7 @@ from library.models import ChangeLog, Resource, ResourceFile, Stage, Studio, Sub
 from library.models.base import utcnow
 from library.models.resource import AWARD_LEVELS, KINDS, PROJECT_STATUSES, VISIBILITIES
 from library.services import indexing, ingest
+from library.i18n import join_names
 from library.services.errors import InvalidInput, InvalidUpload, NotFound, PermissionDenied
 from storage import content_key
 
@@ -162,7 +163,7 @@ def check_files(files: Sequence[IncomingFile]) -> list[str]:
             refused.append({"file": f.filename, "reason": reason})
         types.append(content_type or "")
     if refused:
-        names = "、".join(r["file"] for r in refused)
+        names = join_names(r["file"] for r in refused)
         raise InvalidUpload(
             _("以下文件未被接受：%(names)s。%(reason)s", names=names, reason=refused[0]["reason"]), details=refused
         )
