@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, current_app, redirect, request
 
 from library.auth import current_actor
 from library.services import resources
-from storage import ObjectNotFound
+from storage import ObjectNotFound, content_disposition
 
 bp = Blueprint("files", __name__)
-
-
-def content_disposition(filename: str, inline: bool) -> str:
-    """RFC 6266 header value that keeps Chinese file names."""
-    kind = "inline" if inline else "attachment"
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "") or "file"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def ranged_response(storage, key: str, size: int, content_type: str, disposition: str | None):
@@ -64,7 +55,7 @@ def download(file_id: int):
         )
         if url:
             return redirect(url, code=302)
-    disposition = content_disposition(row.original_name, inline)
+    disposition = content_disposition(row.original_name, inline=inline)
     return ranged_response(storage, row.storage_key, row.size, row.content_type, disposition)
 
 

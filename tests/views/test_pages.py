@@ -115,7 +115,9 @@ def test_too_large_upload_is_refused_in_chinese(tmp_path, migrated_sqlite):
     app = make_app(tmp_path / "i", migrated_sqlite, MAX_UPLOAD_MB=1)
     client = app.test_client()
     world = build_world(app)
-    response = client.post("/api/v1/resources", data={"file": (__import__("io").BytesIO(b"x" * (2 << 20)), "big.mp4")},
+    # A raw body (not the test client's multipart encoder, which spools to a temp file of its own).
+    body = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.mp4\"\r\n\r\n" + b"x" * (2 << 20)
+    response = client.post("/api/v1/resources", data=body, content_type="multipart/form-data; boundary=b",
                            headers={"Authorization": f"Bearer {world.member_token}"})
     assert response.status_code == 413
     assert "1 MB" in response.json["error"]["message"]
