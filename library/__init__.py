@@ -37,13 +37,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     uploads.init_app(app)
 
     from library.api import api
+    from library.views import admin, files, pages, review, upload
     from library.views import auth as auth_views
-    from library.views import files, pages, upload
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(upload.bp)
     app.register_blueprint(files.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(api, url_prefix="/api/v1")
     auth.csrf.exempt(api)
 

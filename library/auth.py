@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
+from library import policy
 from library.db import get_session
 from library.models import User
 
@@ -27,6 +28,19 @@ def current_actor() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
+ROLE_LABELS = {"admin": _l("管理员"), "coordinator": _l("研训员"), "teacher": _l("教师"), "school": _l("帮扶学校")}
+WORKFLOW_LABELS = {"create": _l("上传"), "submit": _l("提交审核"), "publish": _l("发布"), "return": _l("退回"),
+                   "withdraw": _l("撤回")}
+
+
+def workflow_actions(user: User | None, resource) -> list[str]:
+    """The workflow buttons to show this user for this resource."""
+    return [
+        action for action, (sources, _target) in policy.TRANSITIONS.items()
+        if resource.status in sources and policy.can_transition(user, resource, action)
+    ]
+
+
 def init_app(app: Flask) -> None:
     """Install the login manager, CSRF protection and secure cookie defaults."""
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
@@ -37,4 +51,17 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("请先登录")
     login_manager.login_message_category = "info"
     csrf.init_app(app)
-    app.jinja_env.globals["current_actor"] = current_actor
+    app.jinja_env.globals.update(
+        current_actor=current_actor,
+        ROLE_LABELS=ROLE_LABELS,
+        WORKFLOW_LABELS=WORKFLOW_LABELS,
+        workflow_actions=workflow_actions,
+        can_edit=policy.can_edit,
+        can_review_studio=policy.can_review,
+        is_site_admin=policy.is_admin,
+    )
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    # Behind HTTPS set LIBRARY_SECURE_COOKIES=true so cookies never travel in clear text.
+    secure = bool(app.config.get("SECURE_COOKIES", False))
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from library.services.errors import DomainError
+from library.services.errors import DomainError, PermissionDenied
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,12 @@ HTTP_MESSAGES = {
 
 
 def _domain_error(exc: DomainError):
+    if isinstance(exc, PermissionDenied):
+        from library.auth import current_actor
+        from library.services import audit
+
+        audit.record_now("permission.denied", current_actor(), "path", request.path[:64],
+                         method=request.method, reason=exc.message)
     return error_response(exc.status, exc.code, exc.message, fields=exc.fields, details=exc.details)
 
 

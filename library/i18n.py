@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, g, has_request_context, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 LOCALES = ("zh_CN", "en")
@@ -41,6 +41,8 @@ STATUS_LABELS = {
     "withdrawn": _l("已撤回"),
 }
 STUDIO_ROLE_LABELS = {"host": _l("主持人"), "member": _l("成员"), "trainee": _l("学员")}
+STAGE_LABELS = {"preschool": _l("学前"), "primary": _l("小学"), "junior": _l("初中"), "senior": _l("高中")}
+SORT_LABELS = {"newest": _l("最新"), "downloads": _l("下载最多"), "title": _l("按标题")}
 
 
 def select_locale() -> str:
@@ -73,15 +75,36 @@ def join_names(names) -> str:
 
 
 def human_size(size: int | None) -> str:
-    """1536 → '1.5 KB'."""
+    """1536 → '1.5 KB', with the locale's decimal mark."""
     if size is None:
         return ""
     value = float(size)
     for unit in ("B", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            break
         value /= 1024
-    return f"{value:.1f} TB"
+    pattern = "#,##0" if unit == "B" else "#,##0.0"
+    return f"{format_decimal(value, format=pattern)} {unit}"
+
+
+def human_duration(seconds: float | None) -> str:
+    """75.4 → '1:15', 3725 → '1:02:05'."""
+    if not seconds:
+        return ""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def local_datetime(value, style: str = "medium") -> str:
+    """A stored (naive UTC) timestamp in the page's language and the bureau's time zone."""
+    return format_datetime(value, style) if value else ""
+
+
+def local_date(value, style: str = "long") -> str:
+    """A stored timestamp's date in the page's language ('2024年5月3日' / 'May 3, 2024')."""
+    return format_date(value, style) if value else ""
 
 
 def url_here(**updates) -> str:
@@ -107,6 +130,8 @@ def _remember_lang(response):
 def init_app(app: Flask) -> None:
     """Install Flask-Babel and the template helpers for labels."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
+    # Timestamps are stored in UTC; the county's teachers read them in China Standard Time.
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     Babel(app, locale_selector=select_locale)
     app.after_request(_remember_lang)
@@ -117,6 +142,8 @@ def init_app(app: Flask) -> None:
         VISIBILITY_LABELS=VISIBILITY_LABELS,
         STATUS_LABELS=STATUS_LABELS,
         STUDIO_ROLE_LABELS=STUDIO_ROLE_LABELS,
+        STAGE_LABELS=STAGE_LABELS,
+        SORT_LABELS=SORT_LABELS,
         vocab_name=vocab_name,
         url_here=url_here,
         is_english=is_english,
@@ -124,3 +151,6 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["filesize"] = human_size
     app.jinja_env.filters["names"] = join_names
+    app.jinja_env.filters["duration"] = human_duration
+    app.jinja_env.filters["datetime"] = local_datetime
+    app.jinja_env.filters["date"] = local_date

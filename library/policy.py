@@ -1,4 +1,9 @@
-"""Who may do what: the one place views, the API and search ask."""
+"""Who may do what: the one place pages, the API and search ask.
+
+Site roles: admin (bureau), coordinator (研训员, liaises with some studios), teacher, school.
+Studio roles: host (主持人), member (成员), trainee (学员).
+Reviewers of a studio are its host, its liaison coordinators and admins.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,19 @@ from sqlalchemy import and_, false, or_, true
 from library.models import Resource, Studio, User
 from search_index import Audience
 
-MANAGERS = ("admin", "coordinator")
+VISIBILITIES = ("public", "internal", "studio", "lendable")
+
+# Review workflow: action → (statuses it starts from, status it leads to).
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "submit": (frozenset({"draft", "returned", "withdrawn"}), "submitted"),
+    "publish": (frozenset({"draft", "submitted", "returned", "withdrawn"}), "published"),
+    "return": (frozenset({"submitted"}), "returned"),
+    "withdraw": (frozenset({"published"}), "withdrawn"),
+}
+
+
+def is_admin(user: User | None) -> bool:
+    return user is not None and user.role == "admin"
 
 
 def studio_roles(user: User | None) -> dict[int, str]:
@@ -17,68 +34,123 @@ def studio_roles(user: User | None) -> dict[int, str]:
     return {m.studio_id: m.role for m in user.memberships}
 
 
-def is_manager(user: User | None) -> bool:
-    """Bureau admins and coordinators manage every studio."""
-    return user is not None and user.role in MANAGERS
+def liaison_ids(user: User | None) -> set[int]:
+    """Studios a coordinator liaises with."""
+    if user is None or user.role != "coordinator":
+        return set()
+    return {s.id for s in user.liaison_studios}
+
+
+def reviewed_ids(user: User | None) -> set[int]:
+    """Studios whose outputs the user reviews: hosted ones and, for coordinators, liaison ones."""
+    return {sid for sid, role in studio_roles(user).items() if role == "host"} | liaison_ids(user)
+
+
+def can_review(user: User | None, studio_id: int) -> bool:
+    """Publish, return and see everything of a studio."""
+    return is_admin(user) or studio_id in reviewed_ids(user)
+
+
+def can_manage_members(user: User | None, studio: Studio) -> bool:
+    """Admins, liaison coordinators and the host manage a studio's members and trainees."""
+    return can_review(user, studio.id)
+
+
+def can_manage_site(user: User | None) -> bool:
+    """Users, schools, studios and vocabularies: the bureau's admins."""
+    return is_admin(user)
+
+
+def can_see_audit(user: User | None) -> bool:
+    return is_admin(user)
 
 
 def can_upload(user: User | None, studio: Studio) -> bool:
-    """Managers and the studio's host, members and trainees may add outputs to it."""
-    return is_manager(user) or studio.id in studio_roles(user)
+    """Admins, liaison coordinators and the studio's host, members and trainees add outputs."""
+    return is_admin(user) or studio.id in studio_roles(user) or studio.id in liaison_ids(user)
 
 
 def can_publish_directly(user: User | None, studio: Studio) -> bool:
-    """Managers and the studio's host publish without review."""
-    return is_manager(user) or studio_roles(user).get(studio.id) == "host"
+    """Reviewers may publish their own uploads at once."""
+    return can_review(user, studio.id)
+
+
+def _is_uploader(user: User | None, resource: Resource) -> bool:
+    return user is not None and resource.uploader_id == user.id
 
 
 def can_view(user: User | None, resource: Resource) -> bool:
     """Whether the resource page and its catalogue entry may be shown to the user."""
-    if is_manager(user):
-        return True
-    roles = studio_roles(user)
-    if resource.studio_id in roles:
-        return True
-    if user is not None and resource.uploader_id == user.id:
+    if can_review(user, resource.studio_id) or _is_uploader(user, resource):
         return True
     if resource.status != "published":
         return False
     if resource.visibility == "public":
         return True
-    return user is not None and resource.visibility in ("internal", "lendable")
+    if user is None:
+        return False
+    if resource.visibility in ("internal", "lendable"):
+        return True
+    return resource.studio_id in studio_roles(user)  # visibility "studio"
 
 
 def can_download(user: User | None, resource: Resource) -> bool:
-    """Whether the files may be opened: lendable files stay with the studio (loans come later)."""
+    """Whether the files may be opened: lendable files stay with the studio until loans arrive."""
     if not can_view(user, resource):
         return False
     if resource.visibility == "lendable":
-        return is_manager(user) or resource.studio_id in studio_roles(user)
+        return can_review(user, resource.studio_id) or resource.studio_id in studio_roles(user)
     return True
+
+
+def can_edit(user: User | None, resource: Resource) -> bool:
+    """Reviewers edit anything of their studio; an uploader edits their own drafts and returned ones."""
+    if can_review(user, resource.studio_id):
+        return True
+    return _is_uploader(user, resource) and resource.status in ("draft", "returned")
+
+
+def can_delete(user: User | None, resource: Resource) -> bool:
+    """Same people as editing: deleting a published output is for reviewers only."""
+    return can_edit(user, resource)
+
+
+def can_transition(user: User | None, resource: Resource, action: str) -> bool:
+    """Whether the user may take the workflow action (the current status is checked separately)."""
+    if action in ("publish", "return"):
+        return can_review(user, resource.studio_id)
+    if action in ("submit", "withdraw"):
+        return can_review(user, resource.studio_id) or _is_uploader(user, resource)
+    return False
 
 
 def visible_clause(user: User | None):
     """A SQL condition on Resource matching exactly what can_view allows, for lists and counts."""
-    if is_manager(user):
+    if is_admin(user):
         return true()
     published = Resource.status == "published"
-    open_to_all = and_(published, Resource.visibility == "public")
     if user is None:
-        return open_to_all
-    studio_ids = list(studio_roles(user))
+        return and_(published, Resource.visibility == "public")
+    member_ids = list(studio_roles(user))
+    reviewed = list(reviewed_ids(user))
     return or_(
-        open_to_all,
-        and_(published, Resource.visibility.in_(("internal", "lendable"))),
-        Resource.studio_id.in_(studio_ids) if studio_ids else false(),
+        Resource.studio_id.in_(reviewed) if reviewed else false(),
         Resource.uploader_id == user.id,
+        and_(
+            published,
+            or_(
+                Resource.visibility.in_(("public", "internal", "lendable")),
+                Resource.studio_id.in_(member_ids) if member_ids else false(),
+            ),
+        ),
     )
 
 
 def audience(user: User | None) -> Audience:
-    """The search audience equivalent of visible_clause (published resources only, members see studio ones)."""
-    if is_manager(user):
-        return Audience(everything=True)
+    """Who search serves: published resources only (drafts live on studio and review pages)."""
     if user is None:
         return Audience(visibilities=frozenset({"public"}))
-    slugs = frozenset(m.studio.slug for m in user.memberships)
-    return Audience(visibilities=frozenset({"public", "internal", "lendable"}), studios=slugs)
+    if is_admin(user):
+        return Audience(visibilities=frozenset(VISIBILITIES))
+    slugs = {m.studio.slug for m in user.memberships} | {s.slug for s in user.liaison_studios}
+    return Audience(visibilities=frozenset({"public", "internal", "lendable"}), studios=frozenset(slugs))

@@ -202,7 +202,7 @@ def bearer(token: str) -> dict[str, str]:
 def upload(client, token: str, paths: list[Path], **fields):
     """POST /api/v1/resources with real files as multipart parts."""
     data = {"title": "分数的初步认识", "kind": "excellent_case", "subject": "math", "stage": "primary",
-            "studio": "wang-math", "year": "2024", **fields}
+            "studio": "wang-math", "year": "2024", "publish": "true", **fields}
     handles = [open(p, "rb") for p in paths]
     try:
         data["file"] = [(h, p.name) for h, p in zip(handles, paths, strict=True)]

@@ -28,3 +28,4 @@ def _authenticate() -> None:
 
 
 from library.api import resources as _resources  # noqa: E402,F401  (registers the routes)
+from library.api import review as _review  # noqa: E402,F401

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.db import Base
 from library.models.base import utcnow
 
 STUDIO_ROLES = ("host", "member", "trainee")
+
+# Coordinators (研训员) liaise with some studios: they review and manage those.
+coordinator_studios = Table(
+    "coordinator_studios",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("studio_id", ForeignKey("studios.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class Studio(Base):
@@ -28,6 +36,7 @@ class Studio(Base):
 
     subject = relationship("Subject", lazy="joined")
     stage = relationship("Stage", lazy="joined")
+    coordinators = relationship("User", secondary=coordinator_studios, back_populates="liaison_studios")
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="studio", cascade="all, delete-orphan"
     )

@@ -24,9 +24,12 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="teacher")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
+    school = relationship("School")
+    liaison_studios = relationship("Studio", secondary="coordinator_studios", back_populates="coordinators")
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property

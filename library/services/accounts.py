@@ -10,16 +10,19 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from library.db import get_session
-from library.models import ApiToken, User
+from library.models import ApiToken, School, User
 from library.models.base import utcnow
 from library.models.user import SITE_ROLES
-from library.services.errors import Conflict, InvalidInput, NotFound
+from library.services import audit
+from library.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 MIN_PASSWORD = 8
 
 
-def create_user(username: str, role: str, password: str | None = None, display_name: str = "") -> User:
-    """Create an account; without a password it can only use API tokens until one is set."""
+def create_user(username: str, role: str, password: str | None = None, display_name: str = "",
+                school: str | None = None, actor: User | None = None) -> User:
+    """Create an account; without a password it can only use API tokens until one is set.
+    School accounts belong to a school (given by name)."""
     username = username.strip()
     if not username or len(username) > 64:
         raise InvalidInput(_("用户名不能为空，最长 64 个字符"), fields={"username": "required"})
@@ -30,10 +33,19 @@ def create_user(username: str, role: str, password: str | None = None, display_n
     session = get_session()
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(_("用户名 %(username)s 已存在", username=username))
-    user = User(username=username, role=role, display_name=display_name.strip())
+    school_row = None
+    if school:
+        school_row = session.scalar(select(School).where(School.name == school.strip()))
+        if school_row is None:
+            raise NotFound(_("没有学校“%(name)s”，请先创建学校", name=school))
+    elif role == "school":
+        raise InvalidInput(_("学校账号必须指定所属学校"), fields={"school": _("请选择学校")})
+    user = User(username=username, role=role, display_name=display_name.strip(), school=school_row)
     if password:
         user.password_hash = generate_password_hash(password)
     session.add(user)
+    session.flush()
+    audit.record("user.create", actor, "user", user.id, username=user.username, role=role)
     session.commit()
     return user
 
@@ -67,7 +79,10 @@ def create_token(user: User, name: str = "") -> str:
     """Create an API token and return it; only its hash is kept."""
     token = "sl_" + secrets.token_urlsafe(32)
     session = get_session()
-    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), name=name))
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), name=name[:100])
+    session.add(row)
+    session.flush()
+    audit.record("token.create", user, "token", row.id, name=name[:100])
     session.commit()
     return token
 
@@ -83,3 +98,39 @@ def user_for_token(token: str) -> User | None:
     row.last_used_at = utcnow()
     session.commit()
     return row.user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change one's own password after proving the current one."""
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise PermissionDenied(_("当前密码不正确"), fields={"current_password": _("当前密码不正确")})
+    if len(new) < MIN_PASSWORD:
+        raise InvalidInput(_("新密码至少 %(n)s 位", n=MIN_PASSWORD), fields={"new_password": _("太短")})
+    user.password_hash = generate_password_hash(new)
+    audit.record("password.change", user, "user", user.id)
+    get_session().commit()
+
+
+def set_password(user: User, new: str, actor: User | None = None) -> None:
+    """Set a password for someone (admins, the command line)."""
+    if len(new) < MIN_PASSWORD:
+        raise InvalidInput(_("新密码至少 %(n)s 位", n=MIN_PASSWORD), fields={"new_password": _("太短")})
+    user.password_hash = generate_password_hash(new)
+    audit.record("password.set", actor, "user", user.id, username=user.username)
+    get_session().commit()
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (hashes only; the tokens themselves were shown once)."""
+    return sorted(user.tokens, key=lambda t: t.id, reverse=True)
+
+
+def revoke_token(user: User, token_id: int) -> None:
+    """Revoke one of the user's own tokens (admins may revoke anyone's)."""
+    row = get_session().get(ApiToken, token_id)
+    if row is None or (row.user_id != user.id and user.role != "admin"):
+        raise NotFound(_("没有这个令牌"))
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record("token.revoke", user, "token", row.id, owner=row.user.username)
+    get_session().commit()

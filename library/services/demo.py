@@ -88,7 +88,7 @@ def load_demo() -> list[str]:
         for spec in RESOURCES:
             if spec["title"] in existing:
                 continue
-            data = {k: v for k, v in spec.items() if k != "file"}
+            data = {k: v for k, v in spec.items() if k != "file"} | {"publish": "true"}
             path = _make_file(Path(tmp), spec["file"])
             resources.create_resource(admin, data, [resources.IncomingFile.from_path(path)])
             made.append(f"resource {spec['title']}")

@@ -80,8 +80,9 @@ def import_manifest(path: Path, actor: User) -> ImportReport:
         try:
             files = _row_files(base, row.get("files", ""))
             data = dict(row)
-            if row.get("status") in ("draft", "submitted"):
-                data["publish"] = "false"
+            status = row.get("status") or "published"
+            data["publish"] = "true" if status == "published" else "false"
+            data["submit"] = "true" if status == "submitted" else "false"
             resource = resources.create_resource(actor, data, files)
         except DomainError as exc:
             get_session().rollback()

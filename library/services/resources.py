@@ -16,11 +16,20 @@ from sqlalchemy import select
 
 from library import policy
 from library.db import get_session
-from library.models import ChangeLog, Resource, ResourceFile, Stage, Studio, Subject, User
+from library.i18n import join_names
+from library.models import (
+    ChangeLog,
+    Resource,
+    ResourceEvent,
+    ResourceFile,
+    Stage,
+    Studio,
+    Subject,
+    User,
+)
 from library.models.base import utcnow
 from library.models.resource import AWARD_LEVELS, KINDS, PROJECT_STATUSES, VISIBILITIES
-from library.services import indexing, ingest
-from library.i18n import join_names
+from library.services import audit, indexing, ingest
 from library.services.errors import InvalidInput, InvalidUpload, NotFound, PermissionDenied
 from storage import content_key
 
@@ -147,7 +156,7 @@ def _wants_publish(value: object) -> bool | None:
         return True
     if text in FALSE_WORDS:
         return False
-    raise InvalidInput(_("publish 只能是 true 或 false"), fields={"publish": _("只能是 true 或 false")})
+    raise InvalidInput(_("只能是 true 或 false：%(value)s", value=value), fields={"publish": _("只能是 true 或 false")})
 
 
 def check_files(files: Sequence[IncomingFile]) -> list[str]:
@@ -181,6 +190,9 @@ def create_resource(
     if not policy.can_upload(actor, studio):
         raise PermissionDenied(_("您不是“%(name)s”的成员，不能向它上传成果", name=studio.name))
     publish = _wants_publish(data.get("publish"))
+    submit = _wants_publish(data.get("submit"))
+    if publish and not policy.can_publish_directly(actor, studio):
+        raise PermissionDenied(_("只有主持人、联系该工作室的研训员和管理员可以直接发布；请提交审核"))
     types = check_files(files)
 
     storage = current_app.extensions["storage"]
@@ -190,13 +202,17 @@ def create_resource(
         rows = []
         for position, (incoming, content_type) in enumerate(zip(files, types, strict=True)):
             rows.append(_store_file(storage, session, incoming, content_type, position, created_keys))
-        # Until the review workflow lands, every permitted uploader publishes unless asked not to.
-        status = "draft" if publish is False else "published"
+        # Reviewers may publish at once; everyone else saves a draft or submits it for review.
+        status = "published" if publish else "submitted" if submit else "draft"
         resource = Resource(**clean, studio_id=studio.id, uploader_id=actor.id, status=status, files=rows)
         if status == "published":
             resource.published_at = utcnow()
         session.add(resource)
         session.flush()
+        session.add(ResourceEvent(resource_id=resource.id, actor_id=actor.id, action="create",
+                                  from_status="", to_status=status))
+        if status == "published":
+            audit.record("resource.publish", actor, "resource", resource.id, title=resource.title)
         session.add(ChangeLog(entity="resource", entity_id=resource.id, op="upsert"))
         session.commit()
     except BaseException:

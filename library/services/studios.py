@@ -11,9 +11,11 @@ from library.db import get_session
 from library.models import Membership, Resource, Stage, Studio, Subject, User
 from library.models.studio import STUDIO_ROLES
 from library.models.vocab import STAGES, SUBJECTS
+from library.services import audit
 from library.services.errors import Conflict, InvalidInput, NotFound
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+SLUG_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 
 
 def seed_vocabularies() -> None:
@@ -27,7 +29,8 @@ def seed_vocabularies() -> None:
     session.commit()
 
 
-def create_studio(slug: str, name: str, subject: str, stage: str, description: str = "") -> Studio:
+def create_studio(slug: str, name: str, subject: str, stage: str, description: str = "",
+                  actor: User | None = None) -> Studio:
     """Create a studio filed under a subject and a stage."""
     session = get_session()
     errors = {}
@@ -45,6 +48,8 @@ def create_studio(slug: str, name: str, subject: str, stage: str, description: s
         raise Conflict(_("工作室 %(slug)s 已存在", slug=slug))
     studio = Studio(slug=slug, name=name.strip(), subject_code=subject, stage_code=stage, description=description)
     session.add(studio)
+    session.flush()
+    audit.record("studio.create", actor, "studio", slug, name=studio.name)
     session.commit()
     return studio
 
@@ -57,7 +62,7 @@ def get_studio(slug: str) -> Studio:
     return studio
 
 
-def add_member(studio: Studio, user: User, role: str) -> Membership:
+def add_member(studio: Studio, user: User, role: str, actor: User | None = None) -> Membership:
     """Give a user a role in a studio (changing the role if they already have one)."""
     if role not in STUDIO_ROLES:
         raise InvalidInput(_("工作室角色只能是 %(roles)s", roles=', '.join(STUDIO_ROLES)), fields={"role": role})
@@ -70,6 +75,7 @@ def add_member(studio: Studio, user: User, role: str) -> Membership:
         session.add(membership)
     else:
         membership.role = role
+    audit.record("membership.set", actor, "studio", studio.slug, username=user.username, role=role)
     session.commit()
     return membership
 
@@ -106,3 +112,42 @@ def list_subjects(visible) -> list[tuple[Subject, int]]:
         .order_by(Subject.position)
     )
     return [(subject, n) for subject, n in rows]
+
+
+def remove_member(studio: Studio, user: User, actor: User | None = None) -> None:
+    """Take a user's role in a studio away."""
+    session = get_session()
+    membership = session.scalar(
+        select(Membership).where(Membership.studio_id == studio.id, Membership.user_id == user.id)
+    )
+    if membership is not None:
+        audit.record("membership.remove", actor, "studio", studio.slug, username=user.username, role=membership.role)
+        session.delete(membership)
+        session.commit()
+
+
+def set_coordinators(studio: Studio, users: list[User], actor: User | None = None) -> None:
+    """The coordinators (研训员) who liaise with a studio."""
+    wrong = [u.username for u in users if u.role != "coordinator"]
+    if wrong:
+        raise InvalidInput(_("这些账号不是研训员：%(names)s", names=", ".join(wrong)))
+    studio.coordinators = list(users)
+    audit.record("studio.coordinators", actor, "studio", studio.slug, usernames=[u.username for u in users])
+    get_session().commit()
+
+
+def save_subject(code: str, name_zh: str, name_en: str, actor: User | None = None) -> Subject:
+    """Add a subject to the vocabulary or rename one (codes never change: resources refer to them)."""
+    code = code.strip()
+    if not SLUG_CODE.match(code) or not name_zh.strip():
+        raise InvalidInput(_("学科代码只能用小写字母、数字和下划线，名称不能为空"))
+    session = get_session()
+    subject = session.get(Subject, code)
+    if subject is None:
+        position = (session.scalar(select(func.max(Subject.position))) or 0) + 1
+        subject = Subject(code=code, position=position)
+        session.add(subject)
+    subject.name_zh, subject.name_en = name_zh.strip(), (name_en.strip() or name_zh.strip())
+    audit.record("subject.save", actor, "subject", code, name_zh=subject.name_zh)
+    session.commit()
+    return subject

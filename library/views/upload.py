@@ -1,29 +1,46 @@
-"""The upload form."""
+"""The upload form: a plain HTML form that also answers JSON to the page's progress-bar script."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from library import policy
 from library.auth import current_actor
 from library.db import get_session
+from library.errors import wants_json
 from library.models import Stage, Studio, Subject
-from library.services import resources
+from library.services import ingest, resources
 from library.services.errors import DomainError
 from library.uploads import incoming_files
 
 bp = Blueprint("upload", __name__)
 
+# What the file picker offers; the server still judges every file by its bytes.
+ACCEPT = ".mp4,.webm,.mov,.pdf,.docx,.pptx,.xlsx,.doc,.ppt,.jpg,.jpeg,.png,.webp"
 
-def _form_context(form, errors=None, message=None):
+
+def _form_context(form, errors=None, message=None, details=None):
     session = get_session()
     actor = current_actor()
     return dict(
         form=form,
         errors=errors or {},
         message=message,
+        details=details or [],
+        accept=ACCEPT,
+        accepted_description=ingest.ACCEPTED_DESCRIPTION,
+        max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
         subjects=session.query(Subject).order_by(Subject.position).all(),
         stages=session.query(Stage).order_by(Stage.position).all(),
         studios=[s for s in session.query(Studio).order_by(Studio.name).all() if policy.can_upload(actor, s)],
@@ -40,8 +57,14 @@ def upload():
             current_actor(), request.form, incoming_files(request.files.getlist("file"))
         )
     except DomainError as exc:
+        if wants_json():
+            raise  # the error handler answers {"error": {"code", "message", "fields", "details"}}
         # Show the form again with what was typed and each field's problem.
-        context = _form_context(request.form, exc.fields, exc.message)
+        context = _form_context(request.form, exc.fields, exc.message, exc.details)
         return render_template("upload.html", **context), exc.status
+    url = url_for("pages.resource", resource_id=resource.id)
+    if wants_json():
+        # The page's script shows its own result panel linking the new resource.
+        return jsonify(id=resource.id, url=url, title=resource.title, status=resource.status), 201
     flash(_("上传成功：%(title)s", title=resource.title), "success")
-    return redirect(url_for("pages.resource", resource_id=resource.id))
+    return redirect(url)

@@ -34,7 +34,7 @@ def _get_file(client, url):
 
 def test_upload_returns_the_resource_with_its_files(api, sample_dir):
     app, client, world = api
-    response = upload(client, world.member_token, [sample_dir / "光合作用.pdf", sample_dir / "校园植物.png"],
+    response = upload(client, world.host_token, [sample_dir / "光合作用.pdf", sample_dir / "校园植物.png"],
                       title="光合作用实验", authors="陈静，王丽", keywords="实验、光合作用")
     assert response.status_code == 201, response.json
     body = response.json
@@ -56,7 +56,7 @@ def test_upload_returns_the_resource_with_its_files(api, sample_dir):
 
 def test_the_same_file_twice_is_stored_once(api, sample_dir):
     app, client, world = api
-    first = upload(client, world.member_token, [sample_dir / "光合作用.pdf"], title="第一次")
+    first = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="第一次")
     second = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="第二次")
     assert first.status_code == second.status_code == 201
     assert first.json["files"][0]["sha256"] == second.json["files"][0]["sha256"]
@@ -68,7 +68,7 @@ def test_the_same_file_twice_is_stored_once(api, sample_dir):
 
 def test_a_disguised_executable_is_refused_and_leaves_nothing_behind(api, sample_dir):
     app, client, world = api
-    response = upload(client, world.member_token, [sample_dir / "光合作用.pdf", sample_dir / "作业.pdf"],
+    response = upload(client, world.host_token, [sample_dir / "光合作用.pdf", sample_dir / "作业.pdf"],
                       title="带病毒的作业")
     assert response.status_code == 415
     error = response.json["error"]
@@ -90,7 +90,7 @@ def test_a_disguised_executable_is_refused_and_leaves_nothing_behind(api, sample
 
 def test_a_pdf_is_found_by_a_word_only_inside_it(api, sample_dir):
     app, client, world = api
-    created = upload(client, world.member_token, [sample_dir / "光合作用.pdf"], title="生物实验记录",
+    created = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="生物实验记录",
                      subject="biology", stage="senior", abstract="").json
     result = client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json
     assert result["total"] == 1
@@ -105,7 +105,7 @@ def test_a_ranged_download_returns_exactly_the_bytes_asked_for(app, sample_dir):
     world = build_world(app)
     video = sample_dir / "课堂实录.mp4"
     original = video.read_bytes()
-    file_url = upload(client, world.member_token, [video], kind="lesson_video").json["files"][0]["download_url"]
+    file_url = upload(client, world.host_token, [video], kind="lesson_video").json["files"][0]["download_url"]
     response = client.get(file_url, headers={"Range": "bytes=100-1123"})
     assert response.status_code == 206
     assert response.get_data() == original[100:1124]
@@ -125,7 +125,7 @@ def test_s3_downloads_redirect_to_a_presigned_url_that_honours_range(s3_app, sam
     world = build_world(s3_app)
     video = sample_dir / "课堂实录.mp4"
     original = video.read_bytes()
-    file_url = upload(client, world.member_token, [video], kind="lesson_video").json["files"][0]["download_url"]
+    file_url = upload(client, world.host_token, [video], kind="lesson_video").json["files"][0]["download_url"]
     response = client.get(file_url + "?inline=1")
     assert response.status_code == 302
     location = response.headers["Location"]
@@ -143,7 +143,7 @@ def test_s3_downloads_can_be_streamed_by_the_app(tmp_path, migrated_sqlite, s3_e
     client = app.test_client()
     world = build_world(app)
     video = sample_dir / "课堂实录.mp4"
-    url = upload(client, world.member_token, [video], kind="lesson_video").json["files"][0]["download_url"]
+    url = upload(client, world.host_token, [video], kind="lesson_video").json["files"][0]["download_url"]
     response = client.get(url, headers={"Range": "bytes=5-"})
     assert response.status_code == 206 and response.get_data() == video.read_bytes()[5:]
     app.extensions["db_engine"].dispose()
@@ -151,7 +151,7 @@ def test_s3_downloads_can_be_streamed_by_the_app(tmp_path, migrated_sqlite, s3_e
 
 def test_video_gets_a_poster_and_duration(api, sample_dir):
     app, client, world = api
-    body = upload(client, world.member_token, [sample_dir / "课堂实录.mp4"], kind="lesson_video").json
+    body = upload(client, world.host_token, [sample_dir / "课堂实录.mp4"], kind="lesson_video").json
     file = body["files"][0]
     assert file["content_type"] == "video/mp4"
     assert file["duration_seconds"] == pytest.approx(3.0, abs=0.2)
@@ -162,7 +162,7 @@ def test_video_gets_a_poster_and_duration(api, sample_dir):
 def test_a_broken_pdf_keeps_the_upload_and_records_why(app, sample_dir):
     client = app.test_client()
     world = build_world(app)
-    response = upload(client, world.member_token, [sample_dir / "broken.pdf"], title="损坏的论文")
+    response = upload(client, world.host_token, [sample_dir / "broken.pdf"], title="损坏的论文")
     assert response.status_code == 201
     assert response.json["files"][0]["derive_error"]
     assert client.get("/api/v1/search", query_string={"q": "损坏"}).json["total"] == 1
@@ -184,7 +184,7 @@ def test_a_broken_pdf_keeps_the_upload_and_records_why(app, sample_dir):
 def test_bad_metadata_is_a_structured_error(app, sample_dir, fields, bad_field):
     client = app.test_client()
     world = build_world(app)
-    response = upload(client, world.member_token, [sample_dir / "光合作用.pdf"], **fields)
+    response = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], **fields)
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_input"
     assert bad_field in response.json["error"]["fields"]
@@ -194,7 +194,7 @@ def test_bad_metadata_is_a_structured_error(app, sample_dir, fields, bad_field):
 def test_no_file_is_refused(app):
     client = app.test_client()
     world = build_world(app)
-    response = upload(client, world.member_token, [])
+    response = upload(client, world.host_token, [])
     assert response.status_code == 415 and response.json["error"]["fields"]["file"]
 
 
@@ -213,8 +213,8 @@ def test_permissions_on_upload(app, sample_dir):
 def test_visibility_in_search_and_pages(app, sample_dir):
     client = app.test_client()
     world = build_world(app)
-    upload(client, world.member_token, [sample_dir / "光合作用.pdf"], title="公开的分数课例")
-    internal = upload(client, world.member_token, [sample_dir / "教学设计.docx"], title="内部的分数课例",
+    upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="公开的分数课例")
+    internal = upload(client, world.host_token, [sample_dir / "教学设计.docx"], title="内部的分数课例",
                       visibility="studio").json
     anonymous = client.get("/api/v1/search", query_string={"q": "分数"}).json
     assert [h["title"] for h in anonymous["hits"]] == ["公开的分数课例"]
@@ -231,7 +231,7 @@ def test_search_filters_facets_and_pages(app, sample_dir):
     client = app.test_client()
     world = build_world(app)
     for i in range(3):
-        upload(client, world.member_token, [sample_dir / "光合作用.pdf"], title=f"分数课例{i}", year=str(2022 + i))
+        upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title=f"分数课例{i}", year=str(2022 + i))
     upload(client, world.admin_token, [sample_dir / "教学设计.docx"], title="分数阅读", subject="chinese",
            stage="junior", studio="li-chinese")
     everything = client.get("/api/v1/search", query_string={"q": "分数"}).json
@@ -253,9 +253,9 @@ def test_search_filters_facets_and_pages(app, sample_dir):
 def test_reindex_after_deleting_the_index_gives_the_same_results(app, sample_dir):
     client = app.test_client()
     world = build_world(app)
-    upload(client, world.member_token, [sample_dir / "光合作用.pdf"], title="光合作用")
-    upload(client, world.member_token, [sample_dir / "群文阅读.pptx"], title="群文阅读课例", subject="chinese")
-    upload(client, world.member_token, [sample_dir / "教学设计.docx"], title="分数的初步认识")
+    upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="光合作用")
+    upload(client, world.host_token, [sample_dir / "群文阅读.pptx"], title="群文阅读课例", subject="chinese")
+    upload(client, world.host_token, [sample_dir / "教学设计.docx"], title="分数的初步认识")
     queries = ["胡萝卜素", "家国情怀", "分数", "课例", ""]
     before = [client.get("/api/v1/search", query_string={"q": q}).json for q in queries]
     shutil.rmtree(app.config["INDEX_DIR"])
@@ -273,7 +273,7 @@ def test_a_commit_that_was_not_indexed_is_applied_later(tmp_path, migrated_sqlit
     app = make_app(tmp_path / "i", migrated_sqlite, INDEX_MODE="worker")
     client = app.test_client()
     world = build_world(app)
-    upload(client, world.member_token, [sample_dir / "光合作用.pdf"], title="还没进索引")
+    upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="还没进索引")
     assert client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json["total"] == 0
     check = app.test_cli_runner().invoke(args=["index-check"])
     assert check.exit_code == 1 and "missing from index: [1]" in check.output
@@ -287,7 +287,7 @@ def test_a_commit_that_was_not_indexed_is_applied_later(tmp_path, migrated_sqlit
 def test_studios_and_subjects(app, sample_dir):
     client = app.test_client()
     world = build_world(app)
-    upload(client, world.member_token, [sample_dir / "光合作用.pdf"])
+    upload(client, world.host_token, [sample_dir / "光合作用.pdf"])
     studios = client.get("/api/v1/studios").json["studios"]
     by_slug = {s["slug"]: s for s in studios}
     assert by_slug["wang-math"]["resource_count"] == 1 and by_slug["wang-math"]["hosts"] == ["王丽"]

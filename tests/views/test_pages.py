@@ -10,7 +10,7 @@ from tests.conftest import build_world, csrf_token, login, upload
 def test_home_lists_subjects_studios_and_newest(app, sample_dir):
     client = app.test_client()
     world = build_world(app)
-    upload(client, world.member_token, [sample_dir / "课堂实录.mp4"], title="分数课堂实录", kind="lesson_video")
+    upload(client, world.host_token, [sample_dir / "课堂实录.mp4"], title="分数课堂实录", kind="lesson_video")
     html = client.get("/").get_data(as_text=True)
     assert "名师工作室资源库" in html and "按学科浏览" in html
     assert "王丽数学名师工作室" in html and "分数课堂实录" in html
@@ -28,7 +28,7 @@ def test_english_is_selectable_and_remembered(app):
 def test_resource_page_plays_video_with_poster(app, sample_dir):
     client = app.test_client()
     world = build_world(app)
-    body = upload(client, world.member_token, [sample_dir / "课堂实录.mp4"], kind="lesson_video",
+    body = upload(client, world.host_token, [sample_dir / "课堂实录.mp4"], kind="lesson_video",
                   keywords="分数，直观模型").json
     html = client.get(f"/resources/{body['id']}").get_data(as_text=True)
     file_id = body["files"][0]["id"]
@@ -41,7 +41,7 @@ def test_resource_page_plays_video_with_poster(app, sample_dir):
 def test_search_page_shows_highlights_and_facets(app, sample_dir):
     client = app.test_client()
     world = build_world(app)
-    upload(client, world.member_token, [sample_dir / "光合作用.pdf"], title="生物实验", subject="biology",
+    upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="生物实验", subject="biology",
            stage="senior")
     html = client.get("/search?q=胡萝卜素").get_data(as_text=True)
     assert "生物实验" in html and "<mark" in html and "正文" in html
@@ -52,7 +52,7 @@ def test_search_page_shows_highlights_and_facets(app, sample_dir):
 def test_subject_and_studio_pages(app, sample_dir):
     client = app.test_client()
     world = build_world(app)
-    upload(client, world.member_token, [sample_dir / "教学设计.docx"], title="图形的运动")
+    upload(client, world.host_token, [sample_dir / "教学设计.docx"], title="图形的运动")
     assert "图形的运动" in client.get("/subjects/math").get_data(as_text=True)
     assert "图形的运动" not in client.get("/subjects/chinese").get_data(as_text=True)
     html = client.get("/studios/wang-math").get_data(as_text=True)
@@ -118,7 +118,7 @@ def test_too_large_upload_is_refused_in_chinese(tmp_path, migrated_sqlite):
     # A raw body (not the test client's multipart encoder, which spools to a temp file of its own).
     body = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.mp4\"\r\n\r\n" + b"x" * (2 << 20)
     response = client.post("/api/v1/resources", data=body, content_type="multipart/form-data; boundary=b",
-                           headers={"Authorization": f"Bearer {world.member_token}"})
+                           headers={"Authorization": f"Bearer {world.host_token}"})
     assert response.status_code == 413
     assert "1 MB" in response.json["error"]["message"]
     app.extensions["db_engine"].dispose()

@@ -1,0 +1,158 @@
+"""Administration pages: users, schools, studios and their people, subjects, the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from library import policy
+from library.auth import current_actor
+from library.db import get_session
+from library.models import Stage, Studio, Subject, User
+from library.models.studio import STUDIO_ROLES
+from library.models.user import SITE_ROLES
+from library.services import accounts, audit, schools, studios
+from library.services.errors import DomainError, PermissionDenied
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _require_admin() -> User:
+    actor = current_actor()
+    if not policy.can_manage_site(actor):
+        raise PermissionDenied(_("只有教育局管理员可以进入管理页面"))
+    return actor
+
+
+def _attempt(action, success: str) -> None:
+    try:
+        action()
+        flash(success, "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required
+def users():
+    actor = _require_admin()
+    session = get_session()
+    if request.method == "POST":
+        form = request.form
+        if form.get("action") == "create":
+            _attempt(lambda: accounts.create_user(
+                form.get("username", ""), form.get("role", ""), form.get("password") or None,
+                form.get("display_name", ""), form.get("school") or None, actor=actor),
+                _("账号已创建"))
+        else:
+            user = session.get(User, form.get("user_id", type=int) or 0)
+            if user is not None:
+                def update():
+                    role = form.get("role")
+                    if role in SITE_ROLES and role != user.role:
+                        audit.record("user.role", actor, "user", user.id, username=user.username, role=role)
+                        user.role = role
+                    active = form.get("active") == "1"
+                    if active != user.active:
+                        audit.record("user.active", actor, "user", user.id, username=user.username, active=active)
+                        user.active = active
+                    session.commit()
+                    if form.get("password"):
+                        accounts.set_password(user, form["password"], actor)
+                _attempt(update, _("已保存"))
+        return redirect(url_for("admin.users"))
+    rows = session.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=rows, roles=SITE_ROLES, schools=schools.list_schools())
+
+
+@bp.route("/schools", methods=["GET", "POST"])
+@login_required
+def school_list():
+    actor = _require_admin()
+    if request.method == "POST":
+        form = request.form
+        _attempt(lambda: schools.create_school(
+            form.get("name", ""), weak=form.get("weak") == "1",
+            subjects=form.getlist("subjects"), stages=form.getlist("stages"), actor=actor), _("学校已创建"))
+        return redirect(url_for("admin.school_list"))
+    session = get_session()
+    return render_template("admin/schools.html", schools=schools.list_schools(),
+                           subjects=session.scalars(select(Subject).order_by(Subject.position)).all(),
+                           stages=session.scalars(select(Stage).order_by(Stage.position)).all())
+
+
+@bp.route("/studios", methods=["GET", "POST"])
+@login_required
+def studio_list():
+    actor = _require_admin()
+    if request.method == "POST":
+        form = request.form
+        _attempt(lambda: studios.create_studio(form.get("slug", "").strip(), form.get("name", ""),
+                                               form.get("subject", ""), form.get("stage", ""),
+                                               form.get("description", ""), actor=actor), _("工作室已创建"))
+        return redirect(url_for("admin.studio_list"))
+    session = get_session()
+    return render_template("admin/studios.html",
+                           studios=session.scalars(select(Studio).order_by(Studio.name)).unique().all(),
+                           subjects=session.scalars(select(Subject).order_by(Subject.position)).all(),
+                           stages=session.scalars(select(Stage).order_by(Stage.position)).all())
+
+
+@bp.route("/studios/<slug>", methods=["GET", "POST"])
+@login_required
+def studio_people(slug: str):
+    """Members and trainees (hosts, liaison coordinators, admins); coordinators (admins only)."""
+    actor = current_actor()
+    studio = studios.get_studio(slug)
+    if not policy.can_manage_members(actor, studio):
+        raise PermissionDenied(_("只有主持人、联系该工作室的研训员和管理员可以管理成员"))
+    session = get_session()
+    if request.method == "POST":
+        form = request.form
+        action = form.get("action")
+        if action == "add":
+            def add():
+                role = form.get("role", "")
+                if role == "host" and not policy.is_admin(actor):
+                    raise PermissionDenied(_("只有管理员可以指定主持人"))
+                studios.add_member(studio, accounts.get_user(form.get("username", "").strip()), role, actor)
+            _attempt(add, _("已添加"))
+        elif action == "remove":
+            user = session.get(User, form.get("user_id", type=int) or 0)
+            if user is not None:
+                _attempt(lambda: studios.remove_member(studio, user, actor), _("已移除"))
+        elif action == "coordinators":
+            if not policy.is_admin(actor):
+                raise PermissionDenied(_("只有管理员可以指定研训员"))
+            names = [n.strip() for n in form.get("coordinators", "").replace("，", ",").split(",") if n.strip()]
+            _attempt(lambda: studios.set_coordinators(studio, [accounts.get_user(n) for n in names], actor),
+                     _("已保存"))
+        return redirect(url_for("admin.studio_people", slug=slug))
+    return render_template("admin/studio_people.html", studio=studio, roles=STUDIO_ROLES,
+                           is_admin=policy.is_admin(actor))
+
+
+@bp.route("/subjects", methods=["GET", "POST"])
+@login_required
+def subjects():
+    actor = _require_admin()
+    if request.method == "POST":
+        form = request.form
+        _attempt(lambda: studios.save_subject(form.get("code", ""), form.get("name_zh", ""),
+                                              form.get("name_en", ""), actor), _("已保存"))
+        return redirect(url_for("admin.subjects"))
+    rows = get_session().scalars(select(Subject).order_by(Subject.position)).all()
+    return render_template("admin/subjects.html", subjects=rows)
+
+
+@bp.get("/audit")
+@login_required
+def audit_log():
+    _require_admin()
+    page = request.args.get("page", 1, type=int) or 1
+    action = request.args.get("action") or None
+    entries, total = audit.list_entries(page, action)
+    return render_template("admin/audit.html", entries=entries, total=total, page=page,
+                           pages=max(1, -(-total // audit.PAGE)), action=action)

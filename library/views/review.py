@@ -1,0 +1,75 @@
+"""Review pages: the queue, workflow buttons, editing and deleting a resource."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from library import policy
+from library.auth import current_actor
+from library.db import get_session
+from library.models import Stage, Subject
+from library.services import resources, review
+from library.services.errors import DomainError, PermissionDenied
+
+bp = Blueprint("review", __name__)
+
+DONE = {"submit": "已提交审核", "publish": "已发布", "return": "已退回作者", "withdraw": "已撤回"}
+
+
+@bp.get("/review")
+@login_required
+def queue():
+    actor = current_actor()
+    if not (policy.is_admin(actor) or policy.reviewed_ids(actor)):
+        raise PermissionDenied(_("审核队列只对主持人、研训员和管理员开放"))
+    return render_template("review/queue.html", items=review.review_queue(actor))
+
+
+@bp.post("/resources/<int:resource_id>/workflow/<action>")
+@login_required
+def workflow(resource_id: int, action: str):
+    try:
+        review.transition(current_actor(), resource_id, action, request.form.get("comment", ""))
+        flash(_(DONE.get(action, "已完成")), "success")
+    except DomainError as exc:
+        if isinstance(exc, PermissionDenied):
+            raise
+        flash(exc.message, "error")
+    return redirect(request.form.get("next") or url_for("pages.resource", resource_id=resource_id))
+
+
+@bp.route("/resources/<int:resource_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(resource_id: int):
+    actor = current_actor()
+    resource = resources.get_resource(actor, resource_id)
+    if not policy.can_edit(actor, resource):
+        raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以修改这个成果"))
+    errors, message, form = {}, None, None
+    if request.method == "POST":
+        try:
+            review.update_resource(actor, resource_id, request.form)
+            flash(_("已保存"), "success")
+            return redirect(url_for("pages.resource", resource_id=resource_id))
+        except DomainError as exc:
+            errors, message, form = exc.fields, exc.message, request.form
+    session = get_session()
+    return render_template(
+        "review/edit.html", resource=resource, errors=errors, message=message, form=form,
+        subjects=session.query(Subject).order_by(Subject.position).all(),
+        stages=session.query(Stage).order_by(Stage.position).all(),
+        history=review.history(resource),
+    ), (400 if errors or message else 200)
+
+
+@bp.post("/resources/<int:resource_id>/delete")
+@login_required
+def delete(resource_id: int):
+    actor = current_actor()
+    resource = resources.get_resource(actor, resource_id)
+    studio_slug = resource.studio.slug
+    review.delete_resource(actor, resource_id)
+    flash(_("已删除"), "success")
+    return redirect(url_for("pages.studio", slug=studio_slug))
