@@ -117,7 +117,6 @@ def delete_resource(actor: User | None, resource_id: int) -> None:
         raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以删除这个成果"))
     session = get_session()
     keys = {k for f in resource.files for k in (f.storage_key, f.thumbnail_key, f.poster_key) if k}
-    file_ids = [f.id for f in resource.files]
     audit.record("resource.delete", actor, "resource", resource.id, title=resource.title, status=resource.status)
     session.add(ChangeLog(entity="resource", entity_id=resource.id, op="delete"))
     session.delete(resource)
