@@ -21,6 +21,18 @@ def _load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+@login_manager.request_loader
+def _load_bearer(request) -> User | None:
+    """Outside /api/v1 (file downloads, thumbnails) a bearer token also identifies the caller, so an
+    API client can follow the download_url it was given; it never replaces a session."""
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    from library.services.accounts import user_for_token
+
+    return user_for_token(token.strip())
+
+
 def current_actor() -> User | None:
     """The signed-in user of a page, or the bearer-token user of an API call; None when anonymous."""
     if "api_user" in g:

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from library.db import get_engine
-from library.services import accounts, demo, importer, indexing, studios
+from library.services import accounts, demo, importer, indexing, schools, studios
 from library.services.errors import DomainError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,12 +54,13 @@ users = AppGroup("users", help="Manage accounts.")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(["admin", "coordinator", "teacher", "school"]))
 @click.option("--name", "display_name", default="", help="Name shown on pages.")
+@click.option("--school", default=None, help="School name (required for school accounts).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_create(username: str, role: str, display_name: str, password_stdin: bool) -> None:
+def users_create(username: str, role: str, display_name: str, school: str | None, password_stdin: bool) -> None:
     """Create an account."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
-        user = accounts.create_user(username, role, password, display_name)
+        user = accounts.create_user(username, role, password, display_name, school)
     except DomainError as exc:
         _fail(exc)
     click.echo(f"created user {user.username} ({user.role})")
@@ -97,6 +98,48 @@ def studios_add_member(slug: str, username: str, role: str) -> None:
     except DomainError as exc:
         _fail(exc)
     click.echo(f"{username} is now {role} of {slug}")
+
+
+@users.command("set-password")
+@click.argument("username")
+def users_set_password(username: str) -> None:
+    """Set a user's password, read from standard input."""
+    try:
+        accounts.set_password(accounts.get_user(username), sys.stdin.readline().rstrip("\n"))
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"password set for {username}")
+
+
+@studio_cli.command("add-coordinator")
+@click.argument("slug")
+@click.argument("username")
+def studios_add_coordinator(slug: str, username: str) -> None:
+    """Make a coordinator (研训员) liaise with a studio."""
+    try:
+        studio = studios.get_studio(slug)
+        studios.set_coordinators(studio, [*studio.coordinators, accounts.get_user(username)])
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"{username} now liaises with {slug}")
+
+
+school_cli = AppGroup("schools", help="Manage schools.")
+
+
+@school_cli.command("create")
+@click.argument("name")
+@click.option("--weak", is_flag=True, help="A weak school (薄弱学校) that studios help.")
+@click.option("--subjects", default="", help="Subjects it needs help with: CODE,CODE.")
+@click.option("--stages", default="", help="Its stages: CODE,CODE.")
+def schools_create(name: str, weak: bool, subjects: str, stages: str) -> None:
+    """Create a school."""
+    try:
+        schools.create_school(name, weak=weak, subjects=[c for c in subjects.split(",") if c],
+                              stages=[c for c in stages.split(",") if c])
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"created school {name}")
 
 
 tokens = AppGroup("tokens", help="Manage API tokens.")
@@ -191,6 +234,6 @@ def demo_cmd() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for cmd in (init_db, users, studio_cli, tokens, import_cmd, reindex, index_check, worker,
+    for cmd in (init_db, users, studio_cli, school_cli, tokens, import_cmd, reindex, index_check, worker,
                 rebuild_derived, demo_cmd):
         app.cli.add_command(cmd)

@@ -116,3 +116,22 @@ def test_demo_data_is_realistic_and_idempotent(app, runner):
     client = app.test_client()
     assert client.get("/api/v1/search", query_string={"q": "读后续写"}).json["total"] >= 1
     assert client.get("/api/v1/search", query_string={"q": "层析液"}).json["total"] == 1  # inside a DOCX
+
+
+def test_schools_school_accounts_and_coordinators(app, runner):
+    result = runner.invoke(args=["schools", "create", "希望小学", "--weak", "--subjects", "math,chinese"])
+    assert result.exit_code == 0, result.output
+    refused = runner.invoke(args=["users", "create", "xw", "--role", "school"])
+    assert refused.exit_code != 0 and "学校账号必须指定所属学校" in refused.output
+    assert runner.invoke(args=["users", "create", "xw", "--role", "school", "--school", "希望小学"]).exit_code == 0
+    assert runner.invoke(args=["users", "create", "yxy", "--role", "coordinator"]).exit_code == 0
+    runner.invoke(args=["studios", "create", "wang-math", "--name", "王丽数学名师工作室", "--subject", "math", "--stage", "primary"])
+    assert runner.invoke(args=["studios", "add-coordinator", "wang-math", "yxy"]).exit_code == 0
+    assert runner.invoke(args=["studios", "add-coordinator", "wang-math", "xw"]).exit_code != 0  # not a coordinator
+    result = runner.invoke(args=["users", "set-password", "xw"], input="school password\n")
+    assert result.exit_code == 0
+    with app.app_context():
+        user = accounts.get_user("xw")
+        assert user.school.name == "希望小学" and user.school.is_weak and user.school.weak_subjects == ["math", "chinese"]
+        assert accounts.authenticate("xw", "school password") is not None
+        assert [u.username for u in get_session().scalar(select(Studio)).coordinators] == ["yxy"]

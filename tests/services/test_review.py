@@ -86,7 +86,7 @@ def test_delete_removes_rows_index_and_unshared_objects(app, sample_dir):
     after = set(storage.iter_keys())
     # The PDF is still used by the second resource; the picture and its thumbnail are gone.
     assert len(before - after) == 2 and any(k.startswith("originals/") for k in after)
-    assert client.get(second["files"][0]["download_url"]).status_code == 200
+    assert client.get(second["files"][0]["download_url"]).get_data() == (sample_dir / "光合作用.pdf").read_bytes()
     assert client.get(f"/api/v1/resources/{first['id']}").status_code == 404
     assert client.get("/api/v1/search", query_string={"q": "分数"}).json["total"] == 0
     assert [e.target_id for e in _audit(app, "resource.delete")] == [str(first["id"])]
