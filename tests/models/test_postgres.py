@@ -17,7 +17,7 @@ def test_migrations_and_upload_on_postgresql(tmp_path, pg_url, sample_dir):
             "subjects", "stages", "alembic_version"} <= tables
     client = app.test_client()
     world = build_world(app)
-    body = upload(client, world.member_token, [sample_dir / "光合作用.pdf", sample_dir / "光合作用.pdf"],
+    body = upload(client, world.host_token, [sample_dir / "光合作用.pdf", sample_dir / "光合作用.pdf"],
                   title="光合作用", authors="陈静、王丽").json
     assert body["authors"] == ["陈静", "王丽"] and len(body["files"]) == 2
     assert client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json["total"] == 1
