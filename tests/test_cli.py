@@ -112,7 +112,7 @@ def test_demo_data_is_realistic_and_idempotent(app, runner):
     assert runner.invoke(args=["demo"]).exit_code == 0
     with app.app_context():
         titles = get_session().scalars(select(Resource.title)).all()
-    assert len(titles) == len(set(titles)) == 6
+    assert len(titles) == len(set(titles)) == 7
     client = app.test_client()
     assert client.get("/api/v1/search", query_string={"q": "读后续写"}).json["total"] >= 1
     assert client.get("/api/v1/search", query_string={"q": "层析液"}).json["total"] == 1  # inside a DOCX

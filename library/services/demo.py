@@ -20,6 +20,10 @@ STUDIOS = [
 ]
 
 RESOURCES = [
+    dict(studio="wang-math", kind="excellent_case", title="“双减”背景下的分层作业设计", subject="math",
+         stage="primary", grade="四年级", year="2025", authors="陈静", keywords="双减，作业设计，分层",
+         abstract="按基础、提高、拓展三层设计课后作业，控制总量，关注学生差异。", status="submitted",
+         file=("docx", "分层作业设计.docx", ["基础层：巩固计算。", "提高层：解决问题。", "拓展层：综合实践。"])),
     dict(studio="wang-math", kind="lesson_video", title="《分数的初步认识》课堂实录", subject="math",
          stage="primary", grade="三年级", year="2024", authors="王丽", keywords="分数，课堂实录、直观模型",
          abstract="借助折纸和分蛋糕的情境，引导学生理解几分之一的含义，经历分数概念的形成过程。",
@@ -83,13 +87,23 @@ def load_demo() -> list[str]:
     if session.scalar(select(User).where(User.username == "teacher")) is None:
         accounts.create_user("teacher", "teacher", DEMO_PASSWORD, "普通教师")
         made.append(f"user teacher / {DEMO_PASSWORD}")
+    if session.scalar(select(User).where(User.username == "chenjing")) is None:
+        member = accounts.create_user("chenjing", "teacher", DEMO_PASSWORD, "陈静")
+        studios.add_member(studios.get_studio("wang-math"), member, "member")
+        coordinator = accounts.create_user("yanxun", "coordinator", DEMO_PASSWORD, "研训员张老师")
+        studios.set_coordinators(studios.get_studio("wang-math"), [coordinator])
+        made.append(f"member chenjing, coordinator yanxun / {DEMO_PASSWORD}")
     existing = set(session.scalars(select(resources.Resource.title)))
     with tempfile.TemporaryDirectory() as tmp:
         for spec in RESOURCES:
             if spec["title"] in existing:
                 continue
-            data = {k: v for k, v in spec.items() if k != "file"} | {"publish": "true"}
+            # One output waits in the host's review queue, submitted by a member.
+            waiting = spec.get("status") == "submitted"
+            data = {k: v for k, v in spec.items() if k not in ("file", "status")}
+            data |= {"submit": "true"} if waiting else {"publish": "true"}
             path = _make_file(Path(tmp), spec["file"])
-            resources.create_resource(admin, data, [resources.IncomingFile.from_path(path)])
+            uploader = accounts.get_user("chenjing") if waiting else admin
+            resources.create_resource(uploader, data, [resources.IncomingFile.from_path(path)])
             made.append(f"resource {spec['title']}")
     return made
