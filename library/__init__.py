@@ -28,6 +28,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from library.services import extensions
 
     app.request_class = uploads.SpoolingRequest
+    if int(app.config["PROXY_COUNT"] or 0) > 0:
+        # Sign-in throttling and the audit log need the visitor's address, not the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     db.init_app(app)
     extensions.init_storage(app)
     extensions.init_search(app)

@@ -16,9 +16,12 @@ csrf = CSRFProtect()
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _load_user(session_id: str) -> User | None:
+    user_id, _sep, stamp = session_id.partition(":")
     user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or stamp != user.session_stamp:
+        return None
+    return user
 
 
 @login_manager.request_loader

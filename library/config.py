@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "PRESIGNED_DOWNLOADS": True,  # S3: redirect downloads to short-lived presigned URLs
     "PRESIGN_SECONDS": 300,
     "PER_PAGE": 20,
+    "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-For may be trusted
+    "SECURE_COOKIES": False,  # true behind HTTPS
 }
 
 

@@ -104,10 +104,10 @@ def matrix_app(tmp_path_factory, sample_dir):
     resources = {}
     for visibility, status in itertools.product(VISIBILITIES, STATUSES):
         title = f"矩阵{visibility}{status}课例"
-        with open(sample_dir / "光合作用.pdf", "rb") as fh:
+        with open(sample_dir / "光合作用.pdf", "rb") as pdf, open(sample_dir / "校园植物.png", "rb") as png:
             response = client.post("/api/v1/resources", headers=bearer(tokens["admin"]), data={
                 "title": title, "kind": "paper", "subject": "math", "stage": "primary", "studio": "wang-math",
-                "visibility": visibility, "publish": "true", "file": (fh, "光合作用.pdf")})
+                "visibility": visibility, "publish": "true", "file": [(pdf, "光合作用.pdf"), (png, "校园植物.png")]})
         assert response.status_code == 201, response.json
         resources[(visibility, status)] = response.json["id"]
     with app.app_context():
@@ -132,22 +132,27 @@ def _recreate(app, resources, cell, uploader: str) -> None:
     visibility, status = cell
     with app.app_context():
         session = get_session()
-        template = session.scalar(select(ResourceFile).limit(1))
+        first = session.scalar(select(ResourceFile.resource_id).limit(1))
+        templates = session.scalars(select(ResourceFile).where(ResourceFile.resource_id == first)
+                                    .order_by(ResourceFile.position)).all()
         uploader_id = session.scalar(select(User.id).where(User.username == uploader))
         studio_id = session.scalar(select(Studio.id).where(Studio.slug == "wang-math"))
         row = Resource(title=f"矩阵{visibility}{status}课例", kind="paper", subject_code="math", stage_code="primary",
                        studio_id=studio_id, visibility=visibility, status=status, uploader_id=uploader_id,
-                       files=[ResourceFile(original_name=template.original_name, content_type=template.content_type,
-                                           size=template.size, sha256=template.sha256,
-                                           storage_key=template.storage_key, text=template.text)])
+                       files=[ResourceFile(original_name=t.original_name, content_type=t.content_type, size=t.size,
+                                           sha256=t.sha256, storage_key=t.storage_key, text=t.text,
+                                           thumbnail_key=t.thumbnail_key, position=t.position)
+                              for t in templates])
         session.add(row)
         session.commit()
         resources[cell] = row.id
 
 
-def _file_id(app, rid: int) -> int:
+def _file_ids(app, rid: int) -> list[int]:
+    """The PDF's and the picture's file ids."""
     with app.app_context():
-        return get_session().scalar(select(ResourceFile.id).where(ResourceFile.resource_id == rid))
+        return get_session().scalars(select(ResourceFile.id).where(ResourceFile.resource_id == rid)
+                                     .order_by(ResourceFile.position)).all()
 
 
 def _status(app, rid: int) -> str | None:
@@ -185,13 +190,15 @@ def test_permission_matrix(matrix_app, role):
         expect(f"GET history {label}",
                api.get(f"/api/v1/resources/{rid}/history", headers=headers).status_code == 200,
                allowed(VIEW, role, cell))
-        fid = _file_id(app, rid)
+        fid, picture = _file_ids(app, rid)
         page_dl = web.get(f"/files/{fid}/download", headers={"Range": "bytes=0-9"})
         page_dl.close()  # release the stored file the streamed body holds open
         expect(f"download page {label}", page_dl.status_code in (200, 206), allowed(DOWNLOAD, role, cell))
         api_dl = api.get(f"/files/{fid}/download", headers={**headers, "Range": "bytes=0-9"})
         api_dl.close()
         expect(f"download api {label}", api_dl.status_code in (200, 206), allowed(DOWNLOAD, role, cell))
+        thumbnail = api.get(f"/files/{picture}/thumbnail", headers=headers)
+        expect(f"thumbnail {label}", thumbnail.status_code == 200, allowed(VIEW, role, cell))
         expect(f"GET edit {label}", web.get(f"/resources/{rid}/edit").status_code == 200, allowed(EDIT, role, cell))
         # Editing through the API and the form.
         patched = api.patch(f"/api/v1/resources/{rid}", headers=headers, json={"title": "改过的标题"})
@@ -238,5 +245,5 @@ def test_permission_matrix(matrix_app, role):
     assert found["total"] == len(SEARCH[role])
 
     assert not unexpected, f"{len(unexpected)} of {checks} checks differ:\n" + "\n".join(unexpected)
-    # 20 resources × (6 reads + 2 edits + 8 workflow + 2 deletes) + 40 searches
-    assert checks == 20 * 18 + 40
+    # 20 resources × (7 reads + 2 edits + 8 workflow + 2 deletes) + 40 searches
+    assert checks == 20 * 19 + 40

@@ -9,11 +9,17 @@ from library.api import api
 from library.api.serialise import resource_json
 from library.auth import current_actor
 from library.services import review
-from library.services.errors import Unauthenticated
+from library import policy
+from library.services.errors import InvalidInput, Unauthenticated
 
 
 def _form() -> dict:
-    return request.get_json(silent=True) or request.form.to_dict()
+    data = request.get_json(silent=True)
+    if data is None:
+        return request.form.to_dict()
+    if not isinstance(data, dict) or any(isinstance(v, (dict, list)) for v in data.values()):
+        raise InvalidInput(_("请求体应是一个 JSON 对象，值为文字或数字"))
+    return data
 
 
 def _signed_in():
@@ -44,10 +50,15 @@ def delete(resource_id: int):
 def history(resource_id: int):
     from library.services.resources import get_resource
 
-    resource = get_resource(current_actor(), resource_id)
+    actor = current_actor()
+    resource = get_resource(actor, resource_id)
+    # Reviewers' comments and names are for the author and the reviewers, not every reader.
+    private = policy.can_edit(actor, resource) or (actor is not None and resource.uploader_id == actor.id)
     return jsonify(events=[
-        {"action": e.action, "from": e.from_status, "to": e.to_status, "comment": e.comment,
-         "by": e.actor.username if e.actor else None, "at": e.created_at.isoformat() + "Z"}
+        {"action": e.action, "from": e.from_status, "to": e.to_status,
+         "comment": e.comment if private else "",
+         "by": (e.actor.username if e.actor else None) if private else None,
+         "at": e.created_at.isoformat() + "Z"}
         for e in review.history(resource)
     ])
 

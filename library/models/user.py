@@ -51,7 +51,13 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The session remembers a piece of the password hash: changing the password signs out
+        # every other session and "remember me" cookie.
+        return f"{self.id}:{self.session_stamp}"
+
+    @property
+    def session_stamp(self) -> str:
+        return (self.password_hash or "")[-12:]
 
 
 class ApiToken(Base):

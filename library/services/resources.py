@@ -280,7 +280,10 @@ def apply_derived(storage, row: ResourceFile, derived: ingest.Derived, created_k
 def get_resource(actor: User | None, resource_id: int) -> Resource:
     """A resource the actor may see, or NotFound (also when hidden, so existence does not leak)."""
     resource = get_session().get(Resource, resource_id)
-    if resource is None or not policy.can_view(actor, resource):
+    if resource is not None and not policy.can_view(actor, resource):
+        audit.record_now("permission.denied", actor, "resource", resource_id, reason="hidden")
+        resource = None
+    if resource is None:
         raise NotFound(_("没有找到这个成果，它可能已被删除或您无权查看"))
     return resource
 

@@ -30,6 +30,8 @@ def _attempt(action, success: str) -> None:
     try:
         action()
         flash(success, "success")
+    except PermissionDenied:
+        raise  # refusals reach the error handler, which audits them
     except DomainError as exc:
         flash(exc.message, "error")
 
@@ -114,14 +116,14 @@ def studio_people(slug: str):
         action = form.get("action")
         if action == "add":
             def add():
-                role = form.get("role", "")
-                if role == "host" and not policy.is_admin(actor):
-                    raise PermissionDenied(_("只有管理员可以指定主持人"))
-                studios.add_member(studio, accounts.get_user(form.get("username", "").strip()), role, actor)
+                user = accounts.get_user(form.get("username", "").strip())
+                _guard_host(actor, studio, user, form.get("role", ""))
+                studios.add_member(studio, user, form.get("role", ""), actor)
             _attempt(add, _("已添加"))
         elif action == "remove":
             user = session.get(User, form.get("user_id", type=int) or 0)
             if user is not None:
+                _guard_host(actor, studio, user, "")
                 _attempt(lambda: studios.remove_member(studio, user, actor), _("已移除"))
         elif action == "coordinators":
             if not policy.is_admin(actor):
@@ -132,6 +134,14 @@ def studio_people(slug: str):
         return redirect(url_for("admin.studio_people", slug=slug))
     return render_template("admin/studio_people.html", studio=studio, roles=STUDIO_ROLES,
                            is_admin=policy.is_admin(actor))
+
+
+def _guard_host(actor: User, studio: Studio, user: User, new_role: str) -> None:
+    """Only admins appoint, change or remove a host; hosts and coordinators manage members and trainees."""
+    if policy.is_admin(actor):
+        return
+    if new_role == "host" or policy.studio_roles(user).get(studio.id) == "host":
+        raise PermissionDenied(_("只有管理员可以指定、更换或移除主持人"))
 
 
 @bp.route("/subjects", methods=["GET", "POST"])

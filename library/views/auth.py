@@ -21,11 +21,13 @@ MAX_PER_ACCOUNT = 5
 MAX_PER_ADDRESS = 30
 
 
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths, so the sign-in page cannot be used to send people elsewhere.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+def safe_next(target: str | None, fallback: str | None = None) -> str:
+    """A same-site path to go on to, so no form can send people elsewhere (browsers drop tabs and
+    newlines from URLs, so '/\t/evil' would become '//evil': control characters are refused too)."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 0x21 or c == "\x7f" for c in target)):
         return target
-    return url_for("pages.home")
+    return fallback or url_for("pages.home")
 
 
 def _throttled(username: str) -> bool:
@@ -53,7 +55,7 @@ def login():
     login_user(user, remember=bool(request.form.get("remember")))
     audit.record("login.success", user, "user", key)
     get_session().commit()
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")

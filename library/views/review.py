@@ -12,6 +12,7 @@ from library.db import get_session
 from library.models import Stage, Subject
 from library.services import resources, review
 from library.services.errors import DomainError, PermissionDenied
+from library.views.auth import safe_next
 
 bp = Blueprint("review", __name__)
 
@@ -37,7 +38,7 @@ def workflow(resource_id: int, action: str):
         if isinstance(exc, PermissionDenied):
             raise
         flash(exc.message, "error")
-    return redirect(request.form.get("next") or url_for("pages.resource", resource_id=resource_id))
+    return redirect(safe_next(request.form.get("next"), url_for("pages.resource", resource_id=resource_id)))
 
 
 @bp.route("/resources/<int:resource_id>/edit", methods=["GET", "POST"])

@@ -91,3 +91,53 @@ def test_admin_pages_are_for_admins(app):
     assert "书法" in client.get("/api/v1/subjects").get_data(as_text=True)
     audit_page = client.get("/admin/audit").get_data(as_text=True)
     assert "school.create" in audit_page and "user.create" in audit_page and "subject.save" in audit_page
+
+
+def test_a_password_change_signs_out_other_sessions(app):
+    build_world(app)
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, "chenjing")
+    login(phone, "chenjing")
+    assert phone.get("/account").status_code == 200
+    token = csrf_token(laptop, "/account")
+    laptop.post("/account", data={"csrf_token": token, "action": "password",
+                                  "current_password": PASSWORD, "new_password": "a new password"})
+    assert phone.get("/account").status_code == 302  # back to the sign-in page
+
+
+def test_hosts_manage_members_but_not_hosts(app):
+    from library.services import accounts, studios
+
+    client = app.test_client()
+    build_world(app)
+    with app.app_context():
+        co_host = accounts.create_user("cohost", "teacher", PASSWORD)
+        studios.add_member(studios.get_studio("wang-math"), co_host, "host")
+        accounts.create_user("newbie", "teacher", PASSWORD)
+        co_host_id = co_host.id
+    login(client, "wangli")
+    token = csrf_token(client, "/account")
+    page = "/admin/studios/wang-math"
+    assert client.post(page, data={"csrf_token": token, "action": "add", "username": "newbie",
+                                   "role": "trainee"}).status_code == 302
+    assert client.post(page, data={"csrf_token": token, "action": "add", "username": "cohost",
+                                   "role": "trainee"}).status_code == 403
+    assert client.post(page, data={"csrf_token": token, "action": "remove",
+                                   "user_id": co_host_id}).status_code == 403
+    assert client.post(page, data={"csrf_token": token, "action": "add", "username": "newbie",
+                                   "role": "host"}).status_code == 403
+    with app.app_context():
+        roles = {m.user.username: m.role for m in studios.get_studio("wang-math").memberships}
+    assert roles["cohost"] == "host" and roles["newbie"] == "trainee"
+    assert _actions(app).count("permission.denied") == 3
+
+
+def test_open_redirects_are_refused(app):
+    client = app.test_client()
+    build_world(app)
+    token = csrf_token(client, "/login")
+    for target in ("//evil.example", "/\t/evil.example", "https://evil.example", "/\\evil.example"):
+        response = client.post("/login", query_string={"next": target},
+                               data={"csrf_token": token, "username": "wangli", "password": PASSWORD})
+        assert response.headers["Location"] == "/", target
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
