@@ -6,7 +6,7 @@ PORT   ?= 5000
 DEMO   ?= 1
 export FLASK_APP := wsgi
 
-.PHONY: run test bench install translations extract-messages clean
+.PHONY: run test bench install translations extract-messages vendor-css clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,18 @@ library/translations/%/LC_MESSAGES/messages.mo: library/translations/%/LC_MESSAG
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o library/translations/messages.pot .
 	$(BIN)/pybabel update -i library/translations/messages.pot -d library/translations --no-fuzzy-matching
+
+# The stylesheet framework (Pico CSS) is vendored and committed, so `make run` needs no npm.
+# Refresh it with `make vendor-css` (needs npm); bump PICO_VERSION to upgrade.
+PICO_VERSION ?= 2.1.1
+PICO_DIR     := library/static/vendor/pico
+vendor-css:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent @picocss/pico@$(PICO_VERSION) >/dev/null && tar xzf picocss-pico-$(PICO_VERSION).tgz) && \
+	mkdir -p $(PICO_DIR) && \
+	cp "$$tmp/package/css/pico.red.min.css" "$$tmp/package/LICENSE.md" $(PICO_DIR)/ && \
+	echo "@picocss/pico $(PICO_VERSION) (npm), css/pico.red.min.css" > $(PICO_DIR)/VERSION && \
+	echo "vendored Pico CSS $(PICO_VERSION) into $(PICO_DIR)"
 
 run: install
 	$(BIN)/flask init-db

@@ -43,7 +43,9 @@ def download(file_id: int):
     inline = request.args.get("inline") == "1"
     rng = request.range
     start = rng.ranges[0][0] if rng is not None and rng.ranges else 0
-    if request.method == "GET":
+    if request.method == "GET" and not inline:
+        # Previews (the page's player, PDF frame and image zoom ask with ?inline=1) are not downloads;
+        # counting them would rank whatever is merely looked at as "most downloaded".
         resources.count_download(row, start)
     if current_app.config["PRESIGNED_DOWNLOADS"]:
         url = storage.presigned_url(

@@ -50,7 +50,10 @@ def home():
         subjects=studios.list_subjects(visible),
         studios=studio_rows,
         newest=catalogue.list_resources(actor, per_page=8, stage_code=stage).items,
-        popular=catalogue.list_resources(actor, per_page=6, sort="downloads", stage_code=stage).items,
+        popular=[
+            r for r in catalogue.list_resources(actor, per_page=6, sort="downloads", stage_code=stage).items
+            if r.download_count
+        ],
     )
 
 

@@ -30,9 +30,27 @@ bp = Blueprint("upload", __name__)
 ACCEPT = ".mp4,.webm,.mov,.pdf,.docx,.pptx,.xlsx,.doc,.ppt,.jpg,.jpeg,.png,.webp"
 
 
+INTENTS = ("publish", "submit", "draft")
+
+
+def _intent_data(form) -> dict:
+    """The form's fields for the service, with the chosen intent as its `publish`/`submit` flags.
+
+    Without an intent (an older page, a script) a reviewer publishes and anyone else submits."""
+    data = form.to_dict(flat=True)
+    intent = data.pop("intent", "")
+    if intent not in INTENTS:
+        studio = get_session().query(Studio).filter_by(slug=data.get("studio", "")).first()
+        intent = "publish" if studio and policy.can_publish_directly(current_actor(), studio) else "submit"
+    data["publish"] = "1" if intent == "publish" else ""
+    data["submit"] = "1" if intent == "submit" else ""
+    return data
+
+
 def _form_context(form, errors=None, message=None, details=None):
     session = get_session()
     actor = current_actor()
+    studios = [s for s in session.query(Studio).order_by(Studio.name).all() if policy.can_upload(actor, s)]
     return dict(
         form=form,
         errors=errors or {},
@@ -43,7 +61,9 @@ def _form_context(form, errors=None, message=None, details=None):
         max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
         subjects=session.query(Subject).order_by(Subject.position).all(),
         stages=session.query(Stage).order_by(Stage.position).all(),
-        studios=[s for s in session.query(Studio).order_by(Studio.name).all() if policy.can_upload(actor, s)],
+        studios=studios,
+        # Studios whose outputs this user may publish without review (the page offers 立即发布 there).
+        publishable={s.slug for s in studios if policy.can_publish_directly(actor, s)},
     )
 
 
@@ -54,7 +74,7 @@ def upload():
         return render_template("upload.html", **_form_context({"studio": request.args.get("studio", "")}))
     try:
         resource = resources.create_resource(
-            current_actor(), request.form, incoming_files(request.files.getlist("file"))
+            current_actor(), _intent_data(request.form), incoming_files(request.files.getlist("file"))
         )
     except DomainError as exc:
         if wants_json():
