@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from library import policy
 from library.api import api
 from library.api.serialise import resource_json
 from library.auth import current_actor
 from library.services import review
-from library import policy
 from library.services.errors import InvalidInput, Unauthenticated
 
 
