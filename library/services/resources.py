@@ -288,21 +288,19 @@ def get_resource(actor: User | None, resource_id: int) -> Resource:
     return resource
 
 
-def get_file(actor: User | None, file_id: int) -> ResourceFile:
-    """A file the actor may download."""
-    row = get_session().get(ResourceFile, file_id)
-    if row is None or not policy.can_view(actor, row.resource):
-        raise NotFound(_("没有找到这个文件"))
-    if not policy.can_download(actor, row.resource):
-        raise PermissionDenied(_("这个成果只在工作室内部或借阅后才能下载"))
-    return row
-
-
 def get_catalogue_file(actor: User | None, file_id: int) -> ResourceFile:
     """A file whose thumbnail/poster may be shown: they belong to the catalogue entry, not the file."""
     row = get_session().get(ResourceFile, file_id)
     if row is None or not policy.can_view(actor, row.resource):
         raise NotFound(_("没有找到这个文件"))
+    return row
+
+
+def get_file(actor: User | None, file_id: int) -> ResourceFile:
+    """A file the actor may download."""
+    row = get_catalogue_file(actor, file_id)
+    if not policy.can_download(actor, row.resource):
+        raise PermissionDenied(_("这个成果只在工作室内部或借阅后才能下载"))
     return row
 
 

@@ -80,38 +80,28 @@ def add_member(studio: Studio, user: User, role: str, actor: User | None = None)
     return membership
 
 
-def list_studios(visible) -> list[tuple[Studio, int]]:
-    """Every studio with the number of its resources matching the `visible` condition."""
-    session = get_session()
+def _with_counts(model, key, group_column, visible, order) -> list:
+    """Every row of `model` with the number of visible resources whose `group_column` is its `key`."""
     counts = (
-        select(Resource.studio_id, func.count(Resource.id).label("n"))
+        select(group_column.label("key"), func.count(Resource.id).label("n"))
         .where(visible)
-        .group_by(Resource.studio_id)
+        .group_by(group_column)
         .subquery()
     )
-    rows = session.execute(
-        select(Studio, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.studio_id == Studio.id)
-        .order_by(Studio.name)
+    rows = get_session().execute(
+        select(model, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.key == key).order_by(order)
     ).unique()
-    return [(studio, n) for studio, n in rows]
+    return [(row, n) for row, n in rows]
+
+
+def list_studios(visible) -> list[tuple[Studio, int]]:
+    """Every studio with the number of its resources matching the `visible` condition."""
+    return _with_counts(Studio, Studio.id, Resource.studio_id, visible, Studio.name)
 
 
 def list_subjects(visible) -> list[tuple[Subject, int]]:
     """Every subject with the number of resources matching `visible`."""
-    session = get_session()
-    counts = (
-        select(Resource.subject_code, func.count(Resource.id).label("n"))
-        .where(visible)
-        .group_by(Resource.subject_code)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Subject, func.coalesce(counts.c.n, 0))
-        .outerjoin(counts, counts.c.subject_code == Subject.code)
-        .order_by(Subject.position)
-    )
-    return [(subject, n) for subject, n in rows]
+    return _with_counts(Subject, Subject.code, Resource.subject_code, visible, Subject.position)
 
 
 def remove_member(studio: Studio, user: User, actor: User | None = None) -> None:
