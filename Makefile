@@ -53,8 +53,11 @@ test: install
 	LIBRARY_TEST_POSTGRES_URL=$${LIBRARY_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The 1 GB upload benchmark, then search at 10k resources (`python -m bench.search --large` for 100k, ~25 min).
 bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.upload
+	$(BIN)/python -m bench.search --write
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

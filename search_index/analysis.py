@@ -1,24 +1,121 @@
-"""Chinese text analysis for the index: jieba segmentation wrapped as a Whoosh analyzer."""
+"""Chinese text analysis for the index: folding, jieba words, character n-grams and pinyin."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jieba
+from pypinyin import Style, lazy_pinyin
 from whoosh.analysis import Analyzer, LowercaseFilter, Token, Tokenizer
 
 JIEBA_CACHE_FILE = "jieba.cache"
+TERMS_FILE = "education_terms.txt"
+SYNONYMS_FILE = "synonyms.txt"
 
 _init_lock = threading.Lock()
 _initialised = False
+_terms_lock = threading.Lock()
+_terms_loaded = False
+
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_CHAR = re.compile(f"[{HAN}]")
+_HAN_RUN = re.compile(f"[{HAN}]+")
+_WORD_RUN = re.compile(f"[{HAN}]+|[^\\W_]+")
+
+
+# ------------------------------------------------------------------ package data
+
+
+def _data_lines(name: str) -> list[str]:
+    """Non-empty, non-comment lines of a text file shipped in this package."""
+    text = resources.files("search_index").joinpath(name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@cache
+def education_terms() -> tuple[str, ...]:
+    """The shipped user dictionary: education terms jieba keeps whole."""
+    return tuple(line.split()[0] for line in _data_lines(TERMS_FILE))
+
+
+@cache
+def synonym_groups() -> tuple[tuple[str, ...], ...]:
+    """Groups of interchangeable words (folded, lowercased)."""
+    return tuple(
+        tuple(dict.fromkeys(fold(word).lower() for word in line.split()))
+        for line in _data_lines(SYNONYMS_FILE)
+    )
+
+
+@cache
+def _synonym_map() -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for group in synonym_groups():
+        for word in group:
+            found.setdefault(word, [])
+            found[word].extend(w for w in group if w != word and w not in found[word])
+    return {word: tuple(others) for word, others in found.items()}
+
+
+def synonyms(word: str) -> tuple[str, ...]:
+    """The other words of word's synonym groups (empty when it has none)."""
+    return _synonym_map().get(word, ())
+
+
+# ------------------------------------------------------------------ folding
+
+
+@cache
+def _fold_table() -> dict[int, str]:
+    """One-to-one character map: full-width ASCII → half-width, traditional → simplified."""
+    table: dict[int, str] = {0x3000: " "}
+    for code in range(0xFF01, 0xFF5F):
+        table[code] = chr(code - 0xFEE0)
+    raw = resources.files("zhconv").joinpath("zhcdict.json").read_bytes()
+    to_simplified = json.loads(raw.decode("utf-8"))["zh2Hans"]
+    for traditional, simplified in to_simplified.items():
+        if len(traditional) == 1 and len(simplified) == 1 and traditional != simplified:
+            table[ord(traditional)] = simplified
+    return table
+
+
+def fold(text: str) -> str:
+    """text with full-width forms made half-width and traditional characters simplified.
+
+    Character for character, so offsets into the folded text are offsets into the original.
+    """
+    return text.translate(_fold_table())
+
+
+# ------------------------------------------------------------------ jieba
+
+
+def _load_terms() -> None:
+    """Add the education terms and synonyms to jieba's dictionary, once per process."""
+    global _terms_loaded
+    if _terms_loaded:
+        return
+    with _terms_lock:
+        if _terms_loaded:
+            return
+        words = list(education_terms())
+        words += [w for group in synonym_groups() for w in group if _HAN_CHAR.search(w)]
+        for word in dict.fromkeys(words):
+            if not jieba.dt.FREQ.get(word) or len(word) > 2:
+                jieba.add_word(word)
+        _terms_loaded = True
 
 
 def configure_jieba(cache_dir: Path) -> None:
-    """Point jieba's dictionary cache at cache_dir and load the dictionary once per process."""
+    """Point jieba's dictionary cache at cache_dir, load it and our terms once per process."""
     global _initialised
     if _initialised:
         return
@@ -30,6 +127,7 @@ def configure_jieba(cache_dir: Path) -> None:
         jieba.dt.tmp_dir = str(cache_dir)
         jieba.dt.cache_file = JIEBA_CACHE_FILE
         jieba.dt.initialize()
+        _load_terms()
         _initialised = True
 
 
@@ -38,6 +136,14 @@ def _ensure_jieba() -> None:
     if not jieba.dt.initialized:
         jieba.setLogLevel(logging.WARNING)
         jieba.dt.initialize()
+    if not _terms_loaded:
+        _load_terms()
+
+
+def jieba_frequencies() -> dict[str, int]:
+    """jieba's word frequencies (with our terms), loaded if need be."""
+    _ensure_jieba()
+    return jieba.dt.FREQ
 
 
 def _is_word(text: str) -> bool:
@@ -46,7 +152,7 @@ def _is_word(text: str) -> bool:
 
 
 def segment(text: str, *, fine: bool) -> Iterator[tuple[str, int, int, int]]:
-    """Yield (word, position, startchar, endchar); fine=True adds jieba search-mode sub-words.
+    """Yield (word, position, startchar, endchar) of folded text; fine=True adds sub-words.
 
     Sub-words (中华人民共和国 → 中华, 人民, 共和国 …) share their parent word's position, so
     a phrase that is consecutive in the text stays consecutive in the index.
@@ -56,7 +162,7 @@ def segment(text: str, *, fine: bool) -> Iterator[tuple[str, int, int, int]]:
     start = 0
     position = 0
     # The same walk as jieba.tokenize(text, mode="search"), keeping track of the parent word.
-    for word in jieba.dt.cut(text, HMM=True):
+    for word in jieba.dt.cut(fold(text), HMM=True):
         width = len(word)
         if _is_word(word):
             if fine and width > 2:
@@ -72,8 +178,67 @@ def segment(text: str, *, fine: bool) -> Iterator[tuple[str, int, int, int]]:
         start += width
 
 
-class ChineseTokenizer(Tokenizer):
-    """jieba tokens: search mode (with sub-words) when indexing, accurate mode for queries."""
+def words(text: str) -> list[str]:
+    """The whole words of a text as a query sees them (folded, lowercased, no punctuation)."""
+    return [word.lower() for word, *_ in segment(text, fine=False)]
+
+
+def grams(text: str) -> Iterator[tuple[str, int, int, int]]:
+    """Single Chinese characters and character pairs of folded text, positioned by character.
+
+    A pair shares its first character's position, so a run of pairs is a phrase: 读后续写 is
+    读后 @0, 后续 @1, 续写 @2. Letters and digits are left to the word fields.
+    """
+    folded = fold(text)
+    for match in _HAN_RUN.finditer(folded):
+        run, base = match.group(0), match.start()
+        for i, ch in enumerate(run):
+            yield ch, base + i, base + i, base + i + 1
+            if i + 1 < len(run):
+                yield run[i : i + 2], base + i, base + i, base + i + 2
+
+
+def query_grams(word: str) -> list[str]:
+    """The pairs a word is made of (the word itself when it is one or two characters)."""
+    if len(word) <= 2:
+        return [word]
+    return [word[i : i + 2] for i in range(len(word) - 1)]
+
+
+def is_han(word: str) -> bool:
+    """Whether word is all Chinese characters."""
+    return bool(_HAN_RUN.fullmatch(word))
+
+
+@cache
+def _word_pinyin(word: str) -> tuple[str, str]:
+    syllables = lazy_pinyin(word)
+    initials = lazy_pinyin(word, style=Style.FIRST_LETTER)
+    return "".join(syllables).lower(), "".join(initials).lower()
+
+
+def pinyin_words(text: str) -> Iterator[str]:
+    """Full pinyin and initials of every Chinese word of text (数学 → shuxue, sx)."""
+    folded = fold(text)
+    for run in _HAN_RUN.findall(folded):
+        found = [w for w, *_ in segment(run, fine=False)]
+        for word in found:
+            full, initials = _word_pinyin(word)
+            yield full
+            if initials != full:
+                yield initials
+        if len(found) > 1 and len(run) <= 12:
+            full, initials = _word_pinyin(run)  # a whole short title or name, typed at once
+            yield full
+            yield initials
+
+
+# ------------------------------------------------------------------ Whoosh analyzers
+
+
+class _BaseTokenizer(Tokenizer):
+    def _pieces(self, value: str, mode: str) -> Iterator[tuple[str, int, int, int]]:
+        raise NotImplementedError
 
     def __call__(  # type: ignore[override]
         self,
@@ -90,7 +255,7 @@ class ChineseTokenizer(Tokenizer):
     ) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         if not tokenize:
-            token.original = token.text = value
+            token.original = token.text = fold(value)
             token.boost = 1.0
             if positions:
                 token.pos = start_pos
@@ -99,8 +264,7 @@ class ChineseTokenizer(Tokenizer):
                 token.endchar = start_char + len(value)
             yield token
             return
-        # A query is segmented coarsely: its whole words match the indexed words and sub-words.
-        for word, pos, startchar, endchar in segment(value, fine=mode != "query"):
+        for word, pos, startchar, endchar in self._pieces(value, mode):
             token.text = word
             token.boost = 1.0
             token.stopped = False
@@ -114,6 +278,39 @@ class ChineseTokenizer(Tokenizer):
             yield token
 
 
+class ChineseTokenizer(_BaseTokenizer):
+    """jieba tokens: search mode (with sub-words) when indexing, accurate mode for queries."""
+
+    def _pieces(self, value: str, mode: str) -> Iterator[tuple[str, int, int, int]]:
+        # A query is segmented coarsely: its whole words match the indexed words and sub-words.
+        return segment(value, fine=mode != "query")
+
+
+class GramTokenizer(_BaseTokenizer):
+    """Chinese single characters and pairs, for recall of words jieba did not cut out."""
+
+    def _pieces(self, value: str, mode: str) -> Iterator[tuple[str, int, int, int]]:
+        return grams(value)
+
+
+class PinyinTokenizer(_BaseTokenizer):
+    """Full pinyin and initials of each Chinese word (no positions worth keeping)."""
+
+    def _pieces(self, value: str, mode: str) -> Iterator[tuple[str, int, int, int]]:
+        for i, word in enumerate(pinyin_words(value)):
+            yield word, i, 0, 0
+
+
 def chinese_analyzer() -> Analyzer:
-    """The analyzer of every text field: jieba tokens, lowercased; no stemming, no stop words."""
+    """The analyzer of the word fields: folded jieba tokens, lowercased; no stop words."""
     return ChineseTokenizer() | LowercaseFilter()
+
+
+def gram_analyzer() -> Analyzer:
+    """The analyzer of the n-gram recall field."""
+    return GramTokenizer()
+
+
+def pinyin_analyzer() -> Analyzer:
+    """The analyzer of the pinyin field."""
+    return PinyinTokenizer()

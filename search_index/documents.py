@@ -26,6 +26,8 @@ class ResourceDocument:
     body: str = ""  # text extracted from the resource's PDF/DOCX/PPTX files, joined
     created: datetime | None = None  # naive UTC
     downloads: int = 0
+    studio_name: str = ""  # shown names, searchable and typed in pinyin (王丽数学工作室 → wlsx…)
+    subject_name: str = ""  # 数学; the code stays in `subject` for filters
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,18 @@ class Hit:
 
 @dataclass
 class SearchResult:
-    """One page of hits, the exact number of matches and the facet counts."""
+    """One page of hits, the exact number of matches, facet counts and what to suggest.
+
+    match is "all" when every word had to match, "any" when nothing had all of them and the
+    search fell back to any of them (the page must say so). did_you_mean is a corrected query
+    that finds something, offered when nothing was found; related are nearby terms that do.
+    """
 
     total: int
     page: int
     per_page: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
+    match: str = "all"
+    did_you_mean: str | None = None
+    related: list[str] = field(default_factory=list)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
+from html import escape
 
-from whoosh.analysis import Analyzer
-from whoosh.highlight import HtmlFormatter, WholeFragmenter, highlight
+from search_index.analysis import fold
 
 SNIPPET_BEFORE = 40
 SNIPPET_AFTER = 120
@@ -14,56 +14,66 @@ SNIPPET_COUNT = 2
 ELLIPSIS = "…"
 
 
-def _formatter() -> HtmlFormatter:
-    """A new formatter each time: HtmlFormatter keeps per-search state (term → class)."""
-    return HtmlFormatter(tagname="mark", classname="match", between=ELLIPSIS)
+def _pattern(words: Sequence[str]) -> re.Pattern[str] | None:
+    """A pattern for any of words, longest first; letters and digits only at word boundaries."""
+    alternatives = []
+    for word in sorted(dict.fromkeys(w for w in words if w), key=len, reverse=True):
+        piece = re.escape(word)
+        if word.isascii():
+            piece = rf"(?<![a-z0-9]){piece}(?![a-z0-9])"
+        alternatives.append(piece)
+    return re.compile("|".join(alternatives)) if alternatives else None
 
 
-def _mark(text: str, words: frozenset[str], analyzer: Analyzer) -> str:
-    """text with every token equal to one of words wrapped in <mark>; "" when none is."""
-    return highlight(
-        text, words, analyzer, WholeFragmenter(charlimit=None), _formatter(), top=1, mode="index"
-    )
+def _searchable(text: str) -> str:
+    """The text as words are compared against it, with the same length as text."""
+    folded = fold(text)
+    lowered = folded.lower()
+    return lowered if len(lowered) == len(folded) else folded
 
 
-def whole(text: str, words: frozenset[str], analyzer: Analyzer) -> str:
-    """All of a short text (a title) highlighted, or "" when no word matches."""
-    if not text or not words:
+def _mark(text: str, words: Sequence[str], pattern: re.Pattern[str]) -> str:
+    """text escaped, every occurrence of one of words wrapped in <mark>; "" when none is."""
+    order = {w: i for i, w in enumerate(words)}
+    pieces: list[str] = []
+    last = 0
+    for match in pattern.finditer(_searchable(text)):
+        term = order.get(match.group(0), 0)
+        pieces.append(escape(text[last : match.start()], quote=False))
+        pieces.append(f'<mark class="match term{term}">')
+        pieces.append(escape(text[match.start() : match.end()], quote=False))
+        pieces.append("</mark>")
+        last = match.end()
+    if not pieces:
         return ""
-    return _mark(text, words, analyzer)
+    pieces.append(escape(text[last:], quote=False))
+    return "".join(pieces)
 
 
-def _windows(text: str, words: Iterable[str]) -> list[tuple[int, int]]:
-    """Non-overlapping character windows around the first occurrences of words in text."""
-    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)), re.I)
-    windows: list[tuple[int, int]] = []
-    for match in pattern.finditer(text):
-        start = max(0, match.start() - SNIPPET_BEFORE)
-        end = min(len(text), match.end() + SNIPPET_AFTER)
-        if windows and start <= windows[-1][1]:
-            continue
-        windows.append((start, end))
-        if len(windows) >= SNIPPET_COUNT * 3:
-            break
-    return windows
+def whole(text: str, words: Sequence[str]) -> str:
+    """All of a short text (a title) highlighted, or "" when no word occurs in it."""
+    pattern = _pattern(words)
+    if not text or pattern is None:
+        return ""
+    return _mark(text, words, pattern)
 
 
-def snippet(text: str, words: frozenset[str], analyzer: Analyzer) -> str:
-    """Up to SNIPPET_COUNT highlighted excerpts of a long text (abstract, body), or "".
-
-    Only short windows around plain-text occurrences are re-segmented: running jieba over a
-    whole 50,000-character body for every hit on a page would cost more than the search.
-    """
-    if not text or not words:
+def snippet(text: str, words: Sequence[str]) -> str:
+    """Up to SNIPPET_COUNT highlighted excerpts of a long text (abstract, body), or ""."""
+    pattern = _pattern(words)
+    if not text or pattern is None:
         return ""
     pieces: list[str] = []
-    for start, end in _windows(text, words):
-        marked = _mark(text[start:end], words, analyzer)
-        if not marked:
-            continue  # the letters occur, but inside another word
+    previous_end = -1
+    for match in pattern.finditer(_searchable(text)):
+        start = max(0, match.start() - SNIPPET_BEFORE)
+        end = min(len(text), match.end() + SNIPPET_AFTER)
+        if start <= previous_end:
+            continue
         lead = ELLIPSIS if start > 0 and not pieces else ""
         trail = ELLIPSIS if end < len(text) else ""
-        pieces.append(lead + marked + trail)
+        pieces.append(lead + _mark(text[start:end], words, pattern) + trail)
+        previous_end = end
         if len(pieces) >= SNIPPET_COUNT:
             break
     return "".join(pieces)

@@ -11,7 +11,13 @@ from whoosh.writing import IndexWriter
 
 from search_index.documents import Audience, Change, ResourceDocument, SearchResult
 from search_index.generations import Generations
-from search_index.schema import META_ID, build_schema, document_fields, meta_fields
+from search_index.schema import (
+    META_ID,
+    SCHEMA_VERSION,
+    build_schema,
+    document_fields,
+    meta_fields,
+)
 from search_index.search import empty_result, run_search
 from search_index.searchers import SearcherPool, generation_in_use
 
@@ -28,6 +34,12 @@ def _read_applied_seq(searcher: Searcher) -> int:
     """The applied change-log sequence recorded in the meta document (0 when none)."""
     meta = searcher.document(id=META_ID)
     return int(meta.get("applied_seq", 0)) if meta else 0
+
+
+def _read_schema_version(searcher: Searcher) -> int:
+    """The schema version the generation was built with (1 for generations before it was kept)."""
+    meta = searcher.document(id=META_ID)
+    return int(meta.get("schema_version") or 1) if meta else 1
 
 
 def _writer(ix: FileIndex, **options: object) -> IndexWriter:
@@ -66,6 +78,11 @@ class SearchIndex:
         with self._searchers.lease() as searcher:
             return 0 if searcher is None else _read_applied_seq(searcher)
 
+    def outdated(self) -> bool:
+        """Whether the live generation was built with another schema or analysis (rebuild it)."""
+        with self._searchers.lease() as searcher:
+            return searcher is not None and _read_schema_version(searcher) != SCHEMA_VERSION
+
     def apply_pending(
         self,
         fetch_changes: Callable[[int], Sequence[Change]],
@@ -91,6 +108,7 @@ class SearchIndex:
             ix = open_dir(str(generation), schema=self._schema)
             with ix.searcher() as searcher:
                 applied = _read_applied_seq(searcher)
+                version = _read_schema_version(searcher)
             while True:
                 changes = [c for c in fetch_changes(applied) if c.seq > applied]
                 if not changes:
@@ -98,7 +116,7 @@ class SearchIndex:
                 for start in range(0, len(changes), batch):
                     try:
                         applied = self._apply_batch(
-                            ix, changes[start : start + batch], load_documents
+                            ix, changes[start : start + batch], load_documents, version
                         )
                     except SearchIndexBusy:
                         if blocking:
@@ -110,6 +128,7 @@ class SearchIndex:
         ix: FileIndex,
         changes: Sequence[Change],
         load_documents: Callable[[Sequence[int]], Mapping[int, ResourceDocument]],
+        version: int,
     ) -> int:
         """Write one batch of changes and its last sequence in one commit; return that sequence."""
         ids = list(dict.fromkeys(c.resource_id for c in changes))
@@ -123,7 +142,8 @@ class SearchIndex:
                     writer.delete_by_term("id", str(resource_id))
                 else:
                     writer.update_document(**document_fields(doc))
-            writer.update_document(**meta_fields(last))
+            # An outdated generation keeps its old version: only a rebuild makes it current.
+            writer.update_document(**meta_fields(last, version))
         except BaseException:
             writer.cancel()
             raise
@@ -166,8 +186,13 @@ class SearchIndex:
         page: int = 1,
         per_page: int = 20,
         sort: str = "relevance",
+        facets: bool = True,
     ) -> SearchResult:
-        """Search the live generation as audience sees it; empty q means every visible resource."""
+        """Search the live generation as audience sees it; empty q means every visible resource.
+
+        facets=False skips the facet counts (their dict is then empty), for callers that
+        show none.
+        """
         with self._searchers.lease() as searcher:
             if searcher is None:
                 return empty_result(page, per_page)
@@ -179,6 +204,7 @@ class SearchIndex:
                 page=page,
                 per_page=per_page,
                 sort=sort,
+                facets=facets,
             )
 
     def document_ids(self) -> set[int]:

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 
-from search_index.analysis import chinese_analyzer
+from search_index.analysis import chinese_analyzer, fold, gram_analyzer, pinyin_analyzer
 from search_index.documents import ResourceDocument
 
 # Bump when the schema or the analysis changes, so the app knows a rebuild is due.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-# Searched by the query parser, best evidence first; the boost scales each field's term weights.
+# Word fields (jieba search mode) and the query-time weight of a match in each: a title or keyword
+# match is worth more than one in the abstract, and that more than one in the body text.
 TEXT_FIELD_BOOSTS: dict[str, float] = {
-    "title": 5.0,
-    "keywords": 3.0,
-    "authors": 2.0,
-    "abstract": 1.5,
+    "title": 6.0,
+    "keywords": 5.0,
+    "authors": 3.0,
+    "names": 2.0,  # the studio's and the subject's names
+    "abstract": 2.0,
     "body": 1.0,
 }
 TEXT_FIELDS: tuple[str, ...] = tuple(TEXT_FIELD_BOOSTS)
+STORED_TEXT_FIELDS: tuple[str, ...] = ("title", "keywords", "authors", "abstract", "body")
+# Recall fields: every Chinese character and character pair of the short fields, and the pinyin
+# of titles and names. They find what jieba cut differently; their matches weigh little.
+GRAM_FIELD = "grams"
+GRAM_BOOST = 0.6
+GRAM_SOURCES: tuple[str, ...] = ("title", "keywords", "abstract")
+PINYIN_FIELD = "pinyin"
+PINYIN_BOOST = 3.0
+EXACT_TITLE_FIELD = "title_exact"
 
 # Exact-value fields, sortable so filters and facet counts read columns, not stored documents.
 KEYWORD_FIELDS: tuple[str, ...] = (
@@ -42,20 +54,53 @@ BODY_CHARS = 50_000
 META_ID = "__meta__"
 NO_YEAR = 0  # column value of a document without a year
 
+# Mild, query-independent boosts: relevance is multiplied by (1 + award + recency), at most 1.25.
+AWARD_BOOST: dict[str, float] = {
+    "national": 0.15,
+    "provincial": 0.12,
+    "prefecture": 0.08,
+    "county": 0.05,
+    "school": 0.02,
+}
+RECENCY_BOOST = 0.10
+RECENCY_FROM = 2015  # resources older than this get no recency boost
+RECENCY_YEARS = 12  # … and the full boost is reached this many years later
+MAX_DOC_BOOST = 1.0 + max(AWARD_BOOST.values()) + RECENCY_BOOST
+
+
+def exact_title(text: str) -> str:
+    """A title as compared for an exact match: folded, lowercased, without spaces."""
+    return "".join(fold(text).lower().split())
+
+
+def doc_boost(doc: ResourceDocument) -> float:
+    """The factor a resource's relevance is multiplied by (award level, then recency)."""
+    boost = 1.0 + AWARD_BOOST.get(doc.award_level or "", 0.0)
+    when: datetime | None = doc.created
+    year = when.year + when.timetuple().tm_yday / 366 if when else (doc.year or RECENCY_FROM)
+    boost += RECENCY_BOOST * min(1.0, max(0.0, (year - RECENCY_FROM) / RECENCY_YEARS))
+    return round(boost, 4)
+
 
 def build_schema() -> Schema:
-    """The index schema; every text field uses the Chinese analyzer and is stored for highlights."""
+    """The index schema: word fields, recall fields, filter columns and sort columns."""
     analyzer = chinese_analyzer()
     fields: dict[str, Any] = {
         "id": ID(unique=True, stored=True, sortable=True),
+        "rid": NUMERIC(int, bits=64, sortable=True, default=0),  # numeric id: the last tie-break
         "year": NUMERIC(int, bits=32, stored=True, sortable=True, default=NO_YEAR),
         "created": DATETIME(stored=True, sortable=True),
         "downloads": NUMERIC(int, bits=64, stored=True, sortable=True, default=0),
+        # per mille: Whoosh's numeric columns store integers
+        "boost": NUMERIC(int, bits=32, sortable=True, default=1000),
         "applied_seq": STORED(),
         "schema_version": STORED(),
+        GRAM_FIELD: TEXT(analyzer=gram_analyzer(), stored=False),
+        PINYIN_FIELD: TEXT(analyzer=pinyin_analyzer(), stored=False, phrase=False),
+        EXACT_TITLE_FIELD: ID(),
     }
-    for name, boost in TEXT_FIELD_BOOSTS.items():
-        fields[name] = TEXT(analyzer=analyzer, stored=True, field_boost=boost)
+    for name in TEXT_FIELDS:
+        fields[name] = TEXT(analyzer=analyzer, stored=name in STORED_TEXT_FIELDS)
     for name in KEYWORD_FIELDS:
         fields[name] = ID(stored=True, sortable=True)
     return Schema(**fields)
@@ -63,13 +108,22 @@ def build_schema() -> Schema:
 
 def document_fields(doc: ResourceDocument) -> dict[str, Any]:
     """The fields to hand to a Whoosh writer for one resource (None values are left out)."""
+    keywords = ", ".join(doc.keywords)
+    short = {"title": doc.title, "keywords": keywords, "abstract": doc.abstract}
     fields: dict[str, Any] = {
         "id": str(doc.id),
+        "rid": doc.id,
         "title": doc.title,
-        "keywords": ", ".join(doc.keywords),
+        "keywords": keywords,
         "authors": ", ".join(doc.authors),
+        "names": "\n".join(n for n in (doc.studio_name, doc.subject_name) if n),
         "abstract": doc.abstract,
         "body": doc.body[:BODY_CHARS],
+        GRAM_FIELD: "\n".join(short[name] for name in GRAM_SOURCES if short[name]),
+        PINYIN_FIELD: "\n".join(
+            n for n in (doc.title, doc.studio_name, doc.subject_name, keywords) if n
+        ),
+        EXACT_TITLE_FIELD: exact_title(doc.title),
         "subject": doc.subject,
         "stage": doc.stage,
         "kind": doc.kind,
@@ -77,6 +131,7 @@ def document_fields(doc: ResourceDocument) -> dict[str, Any]:
         "visibility": doc.visibility,
         "status": doc.status,
         "downloads": doc.downloads,
+        "boost": round(doc_boost(doc) * 1000),
     }
     if doc.award_level:
         fields["award_level"] = doc.award_level
@@ -87,6 +142,6 @@ def document_fields(doc: ResourceDocument) -> dict[str, Any]:
     return fields
 
 
-def meta_fields(applied_seq: int) -> dict[str, Any]:
-    """The fields of the meta document recording the applied change-log sequence."""
-    return {"id": META_ID, "applied_seq": applied_seq, "schema_version": SCHEMA_VERSION}
+def meta_fields(applied_seq: int, schema_version: int = SCHEMA_VERSION) -> dict[str, Any]:
+    """The fields of the meta document: the applied change-log sequence, the schema it was built with."""
+    return {"id": META_ID, "applied_seq": applied_seq, "schema_version": schema_version}

@@ -49,6 +49,9 @@ def search_resources():
             for row, highlights in page.hits
         ],
         facets=page.facets,
+        match=page.match,
+        did_you_mean=page.did_you_mean,
+        related=page.related,
     )
 
 

@@ -66,6 +66,8 @@ def to_document(resource: Resource) -> ResourceDocument:
         body="\n".join(f.text for f in resource.files if f.text),
         created=resource.created_at,
         downloads=resource.download_count,
+        studio_name=resource.studio.name,
+        subject_name=resource.subject.name_zh if resource.subject else "",
     )
 
 
@@ -79,8 +81,15 @@ def load_documents(ids: Sequence[int]) -> Mapping[int, ResourceDocument]:
 
 
 def sync(blocking: bool = True) -> int | None:
-    """Apply every pending change to the index; None when another process is applying them."""
+    """Apply every pending change to the index; None when another process is applying them.
+
+    A live index built by an older version of the analysis is rebuilt first (beside the live
+    one, which keeps answering meanwhile).
+    """
     index = current_app.extensions["search_index"]
+    if index.outdated():
+        log.warning("the search index was built with an older schema; rebuilding it")
+        rebuild()
     return index.apply_pending(fetch_changes, load_documents, blocking=blocking)
 
 

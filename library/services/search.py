@@ -29,6 +29,10 @@ class SearchPage:
     total: int
     hits: list[tuple[Resource, dict[str, str]]] = field(default_factory=list)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # "all": every word matched; "any": nothing had all of them, these match some (say so).
+    match: str = "all"
+    did_you_mean: str | None = None  # a corrected query that finds something, when nothing did
+    related: list[str] = field(default_factory=list)  # nearby terms that occur in the library
 
     @property
     def pages(self) -> int:
@@ -72,4 +76,16 @@ def search(actor: User | None, args: Mapping) -> SearchPage:
         # The index may lag a deletion by a moment; the database has the last word on visibility.
         if hit.id in rows and policy.can_view(actor, rows[hit.id])
     ]
-    return SearchPage(query, filters, sort, page, per_page, result.total, hits, result.facets)
+    return SearchPage(
+        query,
+        filters,
+        sort,
+        page,
+        per_page,
+        result.total,
+        hits,
+        result.facets,
+        match=result.match,
+        did_you_mean=result.did_you_mean,
+        related=list(result.related),
+    )

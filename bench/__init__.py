@@ -1,0 +1,1 @@
+"""Benchmarks for Studio Library; `make bench` runs `python -m bench.upload`."""

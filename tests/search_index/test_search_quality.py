@@ -1,0 +1,59 @@
+"""Search quality on a judged set: the resources a teacher means are in the top five."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from search_index import Audience, SearchIndex
+from tests.search_index.judged_corpus import JUDGED_QUERIES, judged_corpus
+from tests.search_index.search_corpus import ChangeLog
+
+TEACHER = Audience(visibilities=frozenset({"public", "internal", "lendable"}))
+TARGET = 0.95
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory, jieba_ready: None):
+    index = SearchIndex(Path(tmp_path_factory.mktemp("judged")) / "index")
+    log = ChangeLog()
+    log.put_all(judged_corpus())
+    index.apply_pending(log.fetch_changes, log.load_documents)
+    yield index
+    index.close()
+
+
+def top_five(index: SearchIndex, text: str) -> list[int]:
+    return [hit.id for hit in index.search(text, audience=TEACHER, per_page=5).hits]
+
+
+def test_the_judged_set_is_large_enough() -> None:
+    assert len(JUDGED_QUERIES) >= 60
+    assert len({q for q, _ in JUDGED_QUERIES}) == len(JUDGED_QUERIES)
+
+
+def test_success_at_five_meets_the_target(library: SearchIndex) -> None:
+    misses = [
+        (text, expected, top_five(library, text))
+        for text, expected in JUDGED_QUERIES
+        if not expected & set(top_five(library, text))
+    ]
+    success = 1 - len(misses) / len(JUDGED_QUERIES)
+    assert success >= TARGET, f"success@5 = {success:.3f}; misses: {misses}"
+
+
+@pytest.mark.parametrize(("text", "expected"), JUDGED_QUERIES, ids=[q for q, _ in JUDGED_QUERIES])
+def test_each_judged_query(library: SearchIndex, text: str, expected: set[int]) -> None:
+    """Each query on its own, so a regression names itself (the target above allows 5 % misses)."""
+    found = top_five(library, text)
+    if not expected & set(found):
+        pytest.xfail(f"{text!r}: expected one of {sorted(expected)}, got {found}")
+
+
+def test_every_title_word_finds_something(library: SearchIndex) -> None:
+    from search_index.analysis import words
+
+    for doc in judged_corpus():
+        for word in words(doc.title):
+            assert library.search(word, audience=TEACHER).total > 0, (doc.title, word)
