@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "INDEX_MODE": "inline",
     "PRESIGNED_DOWNLOADS": True,  # S3: redirect downloads to short-lived presigned URLs
     "PRESIGN_SECONDS": 300,
+    "S3_PUBLIC_URL": None,  # the S3 endpoint as browsers reach it, when it differs from AWS_ENDPOINT_URL
     "PER_PAGE": 20,
     "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-For may be trusted
     "SECURE_COOKIES": False,  # true behind HTTPS

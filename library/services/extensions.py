@@ -8,15 +8,23 @@ from flask import Flask
 
 from library.config import ConfigError
 from search_index import SearchIndex, configure_jieba
-from storage import StorageError, storage_from_url
+from storage import S3Storage, StorageError, make_s3_client, storage_from_url
 
 
 def init_storage(app: Flask) -> None:
     """Open the storage named by LIBRARY_STORAGE_URL (an S3 bucket is created if missing)."""
     try:
-        app.extensions["storage"] = storage_from_url(app.config["STORAGE_URL"])
+        storage = storage_from_url(app.config["STORAGE_URL"])
     except StorageError as exc:
         raise ConfigError(str(exc)) from exc
+    public_url = app.config.get("S3_PUBLIC_URL")
+    if public_url:
+        if not isinstance(storage, S3Storage):
+            raise ConfigError("LIBRARY_S3_PUBLIC_URL: only applies to s3:// storage")
+        # Browsers may reach S3 at another address than the app does (a proxy, a public name):
+        # presigned URLs are signed for that address.
+        storage.presign_client = make_s3_client(str(public_url))
+    app.extensions["storage"] = storage
 
 
 def init_search(app: Flask) -> None:

@@ -307,3 +307,28 @@ def test_malformed_queries_never_fail(app, q):
 def test_unknown_resource_is_a_json_404(app):
     response = app.test_client().get("/api/v1/resources/999")
     assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+def test_presigned_urls_can_name_the_public_s3_address(tmp_path, migrated_sqlite, s3_env, sample_dir, weed):
+    """Browsers may reach S3 by another name than the app: URLs are signed for that name."""
+    from tests.conftest import make_app
+
+    public = weed.endpoint_url.replace("127.0.0.1", "localhost")
+    app = make_app(tmp_path / "i", migrated_sqlite, STORAGE_URL=s3_env, S3_PUBLIC_URL=public)
+    client = app.test_client()
+    world = build_world(app)
+    url = upload(client, world.host_token, [sample_dir / "光合作用.pdf"]).json["files"][0]["download_url"]
+    location = client.get(url).headers["Location"]
+    assert location.startswith(public + "/")
+    import urllib.request
+
+    with urllib.request.urlopen(location, timeout=10) as remote:  # noqa: S310 - loopback weed server
+        assert remote.read() == (sample_dir / "光合作用.pdf").read_bytes()
+    app.extensions["db_engine"].dispose()
+
+
+def test_public_s3_address_needs_s3_storage(tmp_path):
+    from library import ConfigError, create_app
+
+    with pytest.raises(ConfigError, match="LIBRARY_S3_PUBLIC_URL"):
+        create_app({"DATA_DIR": str(tmp_path), "S3_PUBLIC_URL": "http://s3.example"})
