@@ -11,7 +11,6 @@ from werkzeug.formparser import FormDataParser, MultiPartParser
 from library.services.resources import IncomingFile
 from storage import HashingSpool
 
-
 # werkzeug reads a multipart body 64 KiB at a time; gunicorn's body reader receives up to 1 MiB per
 # recv() and copies the unread rest on every read, so small reads cost about a second of CPU per
 # GiB (measured with py-spy in `make bench`). 256 KiB reads cut that to a quarter. The parser
