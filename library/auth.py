@@ -43,11 +43,6 @@ def current_actor() -> User | None:
     return current_user if current_user.is_authenticated else None
 
 
-ROLE_LABELS = {"admin": _l("管理员"), "coordinator": _l("研训员"), "teacher": _l("教师"), "school": _l("帮扶学校")}
-WORKFLOW_LABELS = {"create": _l("上传"), "submit": _l("提交审核"), "publish": _l("发布"), "return": _l("退回"),
-                   "withdraw": _l("撤回")}
-
-
 def workflow_actions(user: User | None, resource) -> list[str]:
     """The workflow buttons to show this user for this resource."""
     return [
@@ -68,8 +63,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.jinja_env.globals.update(
         current_actor=current_actor,
-        ROLE_LABELS=ROLE_LABELS,
-        WORKFLOW_LABELS=WORKFLOW_LABELS,
         workflow_actions=workflow_actions,
         can_edit=policy.can_edit,
         can_review_studio=policy.can_review,

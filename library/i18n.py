@@ -41,6 +41,9 @@ STATUS_LABELS = {
     "withdrawn": _l("已撤回"),
 }
 STUDIO_ROLE_LABELS = {"host": _l("主持人"), "member": _l("成员"), "trainee": _l("学员")}
+ROLE_LABELS = {"admin": _l("管理员"), "coordinator": _l("研训员"), "teacher": _l("教师"), "school": _l("帮扶学校")}
+WORKFLOW_LABELS = {"create": _l("上传"), "submit": _l("提交审核"), "publish": _l("发布"), "return": _l("退回"),
+                   "withdraw": _l("撤回")}
 STAGE_LABELS = {"preschool": _l("学前"), "primary": _l("小学"), "junior": _l("初中"), "senior": _l("高中")}
 SORT_LABELS = {"newest": _l("最新"), "downloads": _l("下载最多"), "title": _l("按标题")}
 
@@ -142,6 +145,8 @@ def init_app(app: Flask) -> None:
         VISIBILITY_LABELS=VISIBILITY_LABELS,
         STATUS_LABELS=STATUS_LABELS,
         STUDIO_ROLE_LABELS=STUDIO_ROLE_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        WORKFLOW_LABELS=WORKFLOW_LABELS,
         STAGE_LABELS=STAGE_LABELS,
         SORT_LABELS=SORT_LABELS,
         vocab_name=vocab_name,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -14,7 +15,14 @@ from library.models import ApiToken, School, User
 from library.models.base import utcnow
 from library.models.user import SITE_ROLES
 from library.services import audit
-from library.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from library.services.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+    Unauthenticated,
+)
 
 MIN_PASSWORD = 8
 
@@ -134,3 +142,42 @@ def revoke_token(user: User, token_id: int) -> None:
         row.revoked_at = utcnow()
         audit.record("token.revoke", user, "token", row.id, owner=row.user.username)
     get_session().commit()
+
+
+def update_user(user: User, *, role: str, active: bool, password: str | None = None,
+                actor: User | None = None) -> User:
+    """An admin changes someone's role, turns the account on or off, or sets a new password."""
+    if role not in SITE_ROLES:
+        raise InvalidInput(_("角色只能是 %(roles)s", roles=", ".join(SITE_ROLES)), fields={"role": role})
+    if role != user.role:
+        audit.record("user.role", actor, "user", user.id, username=user.username, role=role)
+        user.role = role
+    if active != user.active:
+        audit.record("user.active", actor, "user", user.id, username=user.username, active=active)
+        user.active = active
+    if password:
+        set_password(user, password, actor)  # validates, audits and commits
+    get_session().commit()
+    return user
+
+
+# Failed sign-ins tolerated in the window, per account and per address.
+SIGN_IN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 30
+
+
+def sign_in(username: str, password: str, address: str) -> User:
+    """The user for these credentials; refuses guessing (too many recent failures) and audits both."""
+    key = username.strip()[:64].lower()
+    if (audit.recent_count("login.failure", since=SIGN_IN_WINDOW, target_id=key) >= MAX_FAILURES_PER_ACCOUNT
+            or audit.recent_count("login.failure", since=SIGN_IN_WINDOW, ip=address) >= MAX_FAILURES_PER_ADDRESS):
+        audit.record_now("login.throttled", None, "user", key, username=username)
+        raise TooManyAttempts(_("登录失败次数过多，请 15 分钟后再试；忘记密码请联系管理员。"))
+    user = authenticate(username, password)
+    if user is None:
+        audit.record_now("login.failure", None, "user", key, username=username)
+        raise Unauthenticated(_("用户名或密码不正确"))
+    audit.record("login.success", user, "user", key)
+    get_session().commit()
+    return user

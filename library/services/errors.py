@@ -48,3 +48,10 @@ class Unauthenticated(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+
+
+class TooManyAttempts(DomainError):
+    """Refused because of too many recent failures (sign-in guessing)."""
+
+    code = "too_many_attempts"
+    status = 429

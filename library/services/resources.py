@@ -148,7 +148,9 @@ def validate_metadata(data: Mapping[str, object]) -> dict:
     return clean
 
 
-def _wants_publish(value: object) -> bool | None:
+def _flag(data: Mapping[str, object], name: str) -> bool | None:
+    """A yes/no form field (publish, submit): None when absent."""
+    value = data.get(name)
     if value is None or value == "":
         return None
     text = str(value).strip().lower()
@@ -156,7 +158,7 @@ def _wants_publish(value: object) -> bool | None:
         return True
     if text in FALSE_WORDS:
         return False
-    raise InvalidInput(_("只能是 true 或 false：%(value)s", value=value), fields={"publish": _("只能是 true 或 false")})
+    raise InvalidInput(_("只能是 true 或 false：%(value)s", value=value), fields={name: _("只能是 true 或 false")})
 
 
 def check_files(files: Sequence[IncomingFile]) -> list[str]:
@@ -189,8 +191,8 @@ def create_resource(
     studio: Studio = clean.pop("studio")
     if not policy.can_upload(actor, studio):
         raise PermissionDenied(_("您不是“%(name)s”的成员，不能向它上传成果", name=studio.name))
-    publish = _wants_publish(data.get("publish"))
-    submit = _wants_publish(data.get("submit"))
+    publish = _flag(data, "publish")
+    submit = _flag(data, "submit")
     if publish and not policy.can_publish_directly(actor, studio):
         raise PermissionDenied(_("只有主持人、联系该工作室的研训员和管理员可以直接发布；请提交审核"))
     types = check_files(files)

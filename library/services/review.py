@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from library import policy
 from library.db import get_session
-from library.i18n import STATUS_LABELS
+from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
 from library.models import ChangeLog, Resource, ResourceEvent, ResourceFile, User
 from library.models.base import utcnow
 from library.services import audit, indexing
@@ -20,21 +20,18 @@ from library.services.resources import get_resource, validate_metadata
 
 log = logging.getLogger(__name__)
 
-ACTION_LABELS = {"submit": "提交审核", "publish": "发布", "return": "退回", "withdraw": "撤回"}
-
-
 def transition(actor: User | None, resource_id: int, action: str, comment: str = "") -> Resource:
     """Move a resource along the workflow, recording who and when, and update search."""
     if action not in policy.TRANSITIONS:
         raise InvalidInput(_("未知的操作：%(action)s", action=action))
     resource = get_resource(actor, resource_id)
     if not policy.can_transition(actor, resource, action):
-        raise PermissionDenied(_("您不能对这个成果执行“%(action)s”", action=_(ACTION_LABELS[action])))
+        raise PermissionDenied(_("您不能对这个成果执行“%(action)s”", action=WORKFLOW_LABELS[action]))
     sources, target = policy.TRANSITIONS[action]
     if resource.status not in sources:
         raise Conflict(
             _("这个成果当前是“%(status)s”，不能%(action)s",
-              status=STATUS_LABELS[resource.status], action=_(ACTION_LABELS[action]))
+              status=STATUS_LABELS[resource.status], action=WORKFLOW_LABELS[action])
         )
     comment = (comment or "").strip()[:2000]
     if action == "return" and not comment:

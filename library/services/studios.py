@@ -141,3 +141,20 @@ def save_subject(code: str, name_zh: str, name_en: str, actor: User | None = Non
     audit.record("subject.save", actor, "subject", code, name_zh=subject.name_zh)
     session.commit()
     return subject
+
+
+def vocabularies() -> tuple[list[Subject], list[Stage]]:
+    """Subjects and stages in their display order, for forms and switchers."""
+    session = get_session()
+    return (list(session.scalars(select(Subject).order_by(Subject.position))),
+            list(session.scalars(select(Stage).order_by(Stage.position))))
+
+
+def all_studios() -> list[Studio]:
+    """Every studio by name."""
+    return list(get_session().scalars(select(Studio).order_by(Studio.name)).unique())
+
+
+def studio_names() -> dict[str, str]:
+    """Studio slug → name, for labelling facets (no counting needed)."""
+    return dict(get_session().execute(select(Studio.slug, Studio.name)).all())

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from library import policy
 from library.auth import current_actor
 from library.db import get_session
-from library.models import Stage, Studio, Subject, User
+from library.models import Studio, Subject, User
 from library.models.studio import STUDIO_ROLES
 from library.models.user import SITE_ROLES
 from library.services import accounts, audit, schools, studios
@@ -51,19 +51,9 @@ def users():
         else:
             user = session.get(User, form.get("user_id", type=int) or 0)
             if user is not None:
-                def update():
-                    role = form.get("role")
-                    if role in SITE_ROLES and role != user.role:
-                        audit.record("user.role", actor, "user", user.id, username=user.username, role=role)
-                        user.role = role
-                    active = form.get("active") == "1"
-                    if active != user.active:
-                        audit.record("user.active", actor, "user", user.id, username=user.username, active=active)
-                        user.active = active
-                    session.commit()
-                    if form.get("password"):
-                        accounts.set_password(user, form["password"], actor)
-                _attempt(update, _("已保存"))
+                _attempt(lambda: accounts.update_user(
+                    user, role=form.get("role", user.role), active=form.get("active") == "1",
+                    password=form.get("password") or None, actor=actor), _("已保存"))
         return redirect(url_for("admin.users"))
     rows = session.scalars(select(User).order_by(User.username)).all()
     return render_template("admin/users.html", users=rows, roles=SITE_ROLES, schools=schools.list_schools())
@@ -79,10 +69,8 @@ def school_list():
             form.get("name", ""), weak=form.get("weak") == "1",
             subjects=form.getlist("subjects"), stages=form.getlist("stages"), actor=actor), _("学校已创建"))
         return redirect(url_for("admin.school_list"))
-    session = get_session()
-    return render_template("admin/schools.html", schools=schools.list_schools(),
-                           subjects=session.scalars(select(Subject).order_by(Subject.position)).all(),
-                           stages=session.scalars(select(Stage).order_by(Stage.position)).all())
+    subjects, stages = studios.vocabularies()
+    return render_template("admin/schools.html", schools=schools.list_schools(), subjects=subjects, stages=stages)
 
 
 @bp.route("/studios", methods=["GET", "POST"])
@@ -95,11 +83,8 @@ def studio_list():
                                                form.get("subject", ""), form.get("stage", ""),
                                                form.get("description", ""), actor=actor), _("工作室已创建"))
         return redirect(url_for("admin.studio_list"))
-    session = get_session()
-    return render_template("admin/studios.html",
-                           studios=session.scalars(select(Studio).order_by(Studio.name)).unique().all(),
-                           subjects=session.scalars(select(Subject).order_by(Subject.position)).all(),
-                           stages=session.scalars(select(Stage).order_by(Stage.position)).all())
+    subjects, stages = studios.vocabularies()
+    return render_template("admin/studios.html", studios=studios.all_studios(), subjects=subjects, stages=stages)
 
 
 @bp.route("/studios/<slug>", methods=["GET", "POST"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from sqlalchemy import and_, select
+from sqlalchemy import and_
 
 from library import policy
 from library.auth import current_actor
@@ -30,7 +30,7 @@ def _stage() -> str | None:
 
 
 def _stages() -> list[Stage]:
-    return list(get_session().scalars(select(Stage).order_by(Stage.position)))
+    return studios.vocabularies()[1]
 
 
 @bp.get("/")
@@ -60,7 +60,9 @@ def home():
 @bp.get("/search")
 def search_page():
     result = search.search(current_actor(), request.args)
-    return render_template("search.html", result=result, studio_names=_studio_names(), subjects=_subjects())
+    subjects, _ = studios.vocabularies()
+    return render_template("search.html", result=result, studio_names=studios.studio_names(),
+                           subjects={s.code: s for s in subjects})
 
 
 @bp.get("/subjects/<code>")
@@ -114,11 +116,3 @@ def resource(resource_id: int):
         can_download=policy.can_download(actor, row),
         related=catalogue.related(actor, row),
     )
-
-
-def _studio_names() -> dict[str, str]:
-    return {s.slug: s.name for s, _ in studios.list_studios(policy.visible_clause(current_actor()))}
-
-
-def _subjects() -> dict[str, Subject]:
-    return {s.code: s for s in get_session().scalars(select(Subject))}

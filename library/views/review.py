@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from library import policy
 from library.auth import current_actor
-from library.db import get_session
-from library.models import Stage, Subject
-from library.services import resources, review
+from library.services import resources, review, studios
 from library.services.errors import DomainError, PermissionDenied
 from library.views.auth import safe_next
 
 bp = Blueprint("review", __name__)
 
-DONE = {"submit": "已提交审核", "publish": "已发布", "return": "已退回作者", "withdraw": "已撤回"}
+DONE = {"submit": _l("已提交审核"), "publish": _l("已发布"), "return": _l("已退回作者"), "withdraw": _l("已撤回")}
 
 
 @bp.get("/review")
@@ -33,7 +32,7 @@ def queue():
 def workflow(resource_id: int, action: str):
     try:
         review.transition(current_actor(), resource_id, action, request.form.get("comment", ""))
-        flash(_(DONE.get(action, "已完成")), "success")
+        flash(str(DONE[action]), "success")
     except DomainError as exc:
         if isinstance(exc, PermissionDenied):
             raise
@@ -56,11 +55,10 @@ def edit(resource_id: int):
             return redirect(url_for("pages.resource", resource_id=resource_id))
         except DomainError as exc:
             errors, message, form = exc.fields, exc.message, request.form
-    session = get_session()
+    subjects, stages = studios.vocabularies()
     return render_template(
         "review/edit.html", resource=resource, errors=errors, message=message, form=form,
-        subjects=session.query(Subject).order_by(Subject.position).all(),
-        stages=session.query(Stage).order_by(Stage.position).all(),
+        subjects=subjects, stages=stages,
         history=review.history(resource),
     ), (400 if errors or message else 200)
 

@@ -14,13 +14,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy import select
 
 from library import policy
 from library.auth import current_actor
 from library.db import get_session
 from library.errors import wants_json
-from library.models import Stage, Studio, Subject
+from library.models import Studio
 from library.services import ingest, resources
+from library.services import studios as studio_service
 from library.services.errors import DomainError
 from library.uploads import incoming_files
 
@@ -40,7 +42,7 @@ def _intent_data(form) -> dict:
     data = form.to_dict(flat=True)
     intent = data.pop("intent", "")
     if intent not in INTENTS:
-        studio = get_session().query(Studio).filter_by(slug=data.get("studio", "")).first()
+        studio = get_session().scalar(select(Studio).where(Studio.slug == data.get("studio", "")))
         intent = "publish" if studio and policy.can_publish_directly(current_actor(), studio) else "submit"
     data["publish"] = "1" if intent == "publish" else ""
     data["submit"] = "1" if intent == "submit" else ""
@@ -48,9 +50,9 @@ def _intent_data(form) -> dict:
 
 
 def _form_context(form, errors=None, message=None, details=None):
-    session = get_session()
     actor = current_actor()
-    studios = [s for s in session.query(Studio).order_by(Studio.name).all() if policy.can_upload(actor, s)]
+    subjects, stages = studio_service.vocabularies()
+    studios = [s for s in studio_service.all_studios() if policy.can_upload(actor, s)]
     return dict(
         form=form,
         errors=errors or {},
@@ -59,8 +61,8 @@ def _form_context(form, errors=None, message=None, details=None):
         accept=ACCEPT,
         accepted_description=ingest.ACCEPTED_DESCRIPTION,
         max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
-        subjects=session.query(Subject).order_by(Subject.position).all(),
-        stages=session.query(Stage).order_by(Stage.position).all(),
+        subjects=subjects,
+        stages=stages,
         studios=studios,
         # Studios whose outputs this user may publish without review (the page offers 立即发布 there).
         publishable={s.slug for s in studios if policy.can_publish_directly(actor, s)},
