@@ -2,6 +2,7 @@
 
 from library.models.audit import AuditEntry, ResourceEvent
 from library.models.changelog import ChangeLog
+from library.models.lending import Agreement, Loan, LoanFeedback, Notification
 from library.models.resource import Resource, ResourceFile
 from library.models.school import School
 from library.models.studio import Membership, Studio
@@ -9,6 +10,10 @@ from library.models.user import ApiToken, User
 from library.models.vocab import Stage, Subject
 
 __all__ = [
+    "Agreement",
+    "Loan",
+    "LoanFeedback",
+    "Notification",
     "ApiToken",
     "AuditEntry",
     "ResourceEvent",
