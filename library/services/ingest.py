@@ -89,7 +89,7 @@ def derive(path: Path, content_type: str) -> Derived:
             poster, duration = video_poster(path)
             return Derived(poster=poster, duration=duration)
         if content_type == "application/pdf":
-            return Derived(text=pdf_text(path))
+            return Derived(text=pdf_text(path), thumbnail=pdf_thumbnail(path))
         if content_type == DOCX:
             return Derived(text=docx_text(path))
         if content_type == PPTX:
@@ -137,6 +137,33 @@ def video_poster(path: Path) -> tuple[bytes | None, float | None]:
             return proc.stdout, duration
     tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
     raise ValueError(f"ffmpeg could not read a frame: {tail[0]}")
+
+
+def pdf_thumbnail(path: Path) -> bytes | None:
+    """The first page as a JPEG THUMB_WIDTH wide (pdfium renders it; no poppler or ghostscript needed).
+
+    A PDF whose page cannot be rendered still gets its text: the thumbnail is only a nicety."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        log.info("no thumbnail for %s: %s", path, exc)
+        return None
+    try:
+        if len(pdf) == 0:
+            return None
+        page = pdf[0]
+        width = page.get_width() or 1
+        bitmap = page.render(scale=THUMB_WIDTH / width)
+        im = bitmap.to_pil()
+        if im.mode != "RGB":
+            im = im.convert("RGB")
+        out = io.BytesIO()
+        im.save(out, "JPEG", quality=85, optimize=True)
+        return out.getvalue()
+    finally:
+        pdf.close()
 
 
 def pdf_text(path: Path) -> str:

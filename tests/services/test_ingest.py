@@ -79,3 +79,29 @@ def test_a_broken_pdf_records_why_instead_of_failing(sample_dir):
     derived = ingest.derive(sample_dir / "broken.pdf", "application/pdf")
     assert derived.text is None
     assert derived.error
+
+
+def test_a_pdf_gets_its_first_page_as_thumbnail(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "封面.pdf"
+    pdf = canvas.Canvas(str(path))  # A4 portrait: a dark title band on the first page, nothing on the second
+    pdf.rect(0, 700, 595, 142, fill=1)
+    pdf.showPage()
+    pdf.drawString(72, 760, "page two")
+    pdf.save()
+    derived = ingest.derive(path, "application/pdf")
+    assert derived.error is None
+    with Image.open(io.BytesIO(derived.thumbnail)) as im:
+        assert im.format == "JPEG" and im.width == ingest.THUMB_WIDTH
+        assert im.height == round(ingest.THUMB_WIDTH * 842 / 595)
+        grey = im.convert("L")
+        assert grey.getpixel((200, 20)) < 30  # inside the band
+        assert grey.getpixel((200, 400)) > 225  # the white rest of the page
+
+
+def test_an_unrenderable_pdf_keeps_its_text_without_a_thumbnail(sample_dir, tmp_path):
+    path = tmp_path / "no-pages.pdf"
+    path.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+                     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    assert ingest.pdf_thumbnail(path) is None
