@@ -187,6 +187,28 @@ def reindex() -> None:
     click.echo(f"reindexed {count} resources in {time.monotonic() - started:.1f}s")
 
 
+@click.command("storage-check")
+@click.option("--delete-orphans", is_flag=True, help="Delete objects no row refers to (older than the grace period).")
+@click.option("--grace-hours", default=24.0, show_default=True, help="Leave younger unreferenced objects alone.")
+@with_appcontext
+def storage_check(delete_orphans: bool, grace_hours: float) -> None:
+    """Report file rows whose object is missing and stored objects no row refers to."""
+    from datetime import timedelta
+
+    from library.services import integrity
+
+    report = integrity.check_storage(grace=timedelta(hours=grace_hours), delete_orphans=delete_orphans)
+    for file_id, key in report.missing:
+        click.echo(f"missing object: file {file_id} → {key}")
+    for key in report.orphans:
+        click.echo(f"{'deleted' if key in report.deleted else 'orphan'}: {key}")
+    if report.recent_orphans:
+        click.echo(f"younger than {grace_hours:g} h, left alone: {len(report.recent_orphans)}")
+    click.echo(f"missing: {len(report.missing)}, orphans: {len(report.orphans)}, deleted: {len(report.deleted)}")
+    if report.missing:
+        sys.exit(1)
+
+
 @click.command("index-check")
 @with_appcontext
 def index_check() -> None:
@@ -234,6 +256,6 @@ def demo_cmd() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for cmd in (init_db, users, studio_cli, school_cli, tokens, import_cmd, reindex, index_check, worker,
+    for cmd in (init_db, users, studio_cli, school_cli, tokens, import_cmd, reindex, index_check, storage_check, worker,
                 rebuild_derived, demo_cmd):
         app.cli.add_command(cmd)

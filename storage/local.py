@@ -8,6 +8,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -70,6 +71,14 @@ class LocalStorage:
         if not stat.S_ISREG(status.st_mode):
             raise ObjectNotFound(key)
         return status.st_size
+
+    def modified(self, key: str) -> datetime:
+        """The file's modification time (UTC, naive)."""
+        try:
+            status = self._path(key).stat()
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise ObjectNotFound(key) from exc
+        return datetime.fromtimestamp(status.st_mtime, UTC).replace(tzinfo=None)
 
     def open(self, key: str) -> BinaryIO:
         """The stored file opened for binary reading."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
 
 
@@ -36,6 +37,10 @@ class Storage(Protocol):
 
     def size(self, key: str) -> int:
         """The object's size in bytes; raises ObjectNotFound."""
+        ...
+
+    def modified(self, key: str) -> datetime:
+        """When the object was last written (UTC, naive); raises ObjectNotFound."""
         ...
 
     def open(self, key: str) -> BinaryIO:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, BinaryIO, cast
 
 import boto3
@@ -147,6 +148,10 @@ class S3Storage:
     def size(self, key: str) -> int:
         """The object's size in bytes (one HEAD request)."""
         return int(self._head(key)["ContentLength"])
+
+    def modified(self, key: str) -> datetime:
+        """The object's Last-Modified (UTC, naive; one HEAD request)."""
+        return self._head(key)["LastModified"].astimezone(UTC).replace(tzinfo=None)
 
     def open(self, key: str) -> BinaryIO:
         """A streaming body over the whole object; close it to free the connection."""

@@ -7,6 +7,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -193,6 +194,16 @@ def test_delete_is_idempotent(store: Storage) -> None:
     assert not store.exists("thumbs/gone.webp")
     with pytest.raises(ObjectNotFound):
         store.size("thumbs/gone.webp")
+
+
+def test_modified_is_when_the_object_was_written(store: Storage) -> None:
+    before = datetime.now(UTC).replace(tzinfo=None, microsecond=0) - timedelta(seconds=2)
+    store.put_bytes("originals/dated", b"x")
+    after = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=2)
+
+    assert before <= store.modified("originals/dated") <= after
+    with pytest.raises(ObjectNotFound):
+        store.modified("originals/never-written")
 
 
 def test_iter_keys_by_prefix(store: Storage) -> None:
