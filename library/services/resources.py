@@ -12,7 +12,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from library import policy
 from library.db import get_session
@@ -219,7 +219,12 @@ def create_resource(
         session.commit()
     except BaseException:
         session.rollback()
+        # Another upload of the same content may have committed a row using this object meanwhile;
+        # what is still unreferenced after that is left for `flask storage-check` to find.
+        keep = _keys_in_use(session, created_keys)
         for key in created_keys:
+            if key in keep:
+                continue
             try:
                 storage.delete(key)
             except Exception:  # noqa: BLE001 - the original error matters more
@@ -227,6 +232,24 @@ def create_resource(
         raise
     indexing.after_commit()
     return resource
+
+
+def _keys_in_use(session, keys: Sequence[str]) -> set[str]:
+    """Which of `keys` a committed file row refers to (as original, thumbnail or poster)."""
+    if not keys:
+        return set()
+    try:
+        rows = session.execute(
+            select(ResourceFile.storage_key, ResourceFile.thumbnail_key, ResourceFile.poster_key).where(
+                or_(ResourceFile.storage_key.in_(keys), ResourceFile.thumbnail_key.in_(keys),
+                    ResourceFile.poster_key.in_(keys))
+            )
+        )
+        return {key for row in rows for key in row if key in keys}
+    except Exception:  # noqa: BLE001 - the database may be what failed: then delete as before
+        log.exception("could not check which stored objects are in use")
+        session.rollback()
+        return set()
 
 
 def _store_file(storage, session, incoming: IncomingFile, content_type: str, position: int,

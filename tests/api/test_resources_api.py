@@ -46,7 +46,7 @@ def test_upload_returns_the_resource_with_its_files(api, sample_dir):
     assert pdf["name"] == "光合作用.pdf" and pdf["content_type"] == "application/pdf"
     assert pdf["sha256"] == hashlib.sha256((sample_dir / "光合作用.pdf").read_bytes()).hexdigest()
     assert pdf["size"] == (sample_dir / "光合作用.pdf").stat().st_size
-    assert "thumbnail_url" not in pdf and "thumbnail_url" in png
+    assert "thumbnail_url" in pdf and "thumbnail_url" in png  # a PDF's first page, an image scaled down
     status, data, _ = _get_file(client, pdf["download_url"])
     assert status == 200 and data == (sample_dir / "光合作用.pdf").read_bytes()
     thumb = client.get(png["thumbnail_url"])

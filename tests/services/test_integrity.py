@@ -49,3 +49,31 @@ def test_a_row_whose_object_vanished_is_reported_and_fails_the_command(app, samp
     assert result.exit_code == 1
     assert f"missing object: file {row.id} → {row.storage_key}" in result.output
     assert "missing: 1, orphans: 0, deleted: 0" in result.output
+
+
+def _refuse_titled(app, title: str) -> None:
+    """A real database failure after the files are stored: a trigger aborts the resource's INSERT."""
+    with app.extensions["db_engine"].begin() as conn:
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON resources WHEN NEW.title = '{title}' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
+        )
+
+
+def _post_expecting_failure(client, token, paths, **fields):
+    try:
+        response = upload(client, token, paths, **fields)
+    except Exception as exc:  # noqa: BLE001 - TESTING propagates the database error to the test client
+        assert "refused by the test trigger" in str(exc)
+    else:
+        assert response.status_code == 500
+
+
+def test_a_failed_commit_removes_the_objects_it_stored(app, sample_dir):
+    client = app.test_client()
+    world = build_world(app)
+    _refuse_titled(app, "会失败的上传")
+    before = _stored(app)
+    _post_expecting_failure(client, world.host_token, [sample_dir / "课堂实录.mp4"], title="会失败的上传")
+    assert _stored(app) == before  # neither the original nor its poster is left behind
+
