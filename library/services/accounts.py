@@ -95,6 +95,9 @@ def create_token(user: User, name: str = "") -> str:
     return token
 
 
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
 def user_for_token(token: str) -> User | None:
     """The active user owning an unrevoked token."""
     session = get_session()
@@ -103,8 +106,12 @@ def user_for_token(token: str) -> User | None:
     )
     if row is None or not row.user.active:
         return None
-    row.last_used_at = utcnow()
-    session.commit()
+    now = utcnow()
+    # "Last used" is shown to the owner to spot forgotten tokens; a minute's precision is plenty,
+    # and not writing on every API call keeps SQLite's single writer free for real work.
+    if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        row.last_used_at = now
+        session.commit()
     return row.user
 
 
