@@ -45,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from library.api import api
     from library.views import admin, files, pages, review, upload
     from library.views import auth as auth_views
+    from library.views import stats as stats_views
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth_views.bp)
@@ -52,6 +53,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(files.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(stats_views.bp)
+    from library.views import lending as lending_views
+
+    app.register_blueprint(lending_views.bp)
     app.register_blueprint(api, url_prefix="/api/v1")
     auth.csrf.exempt(api)
 

@@ -33,6 +33,9 @@ def upgrade_database() -> None:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     studios.seed_vocabularies()
+    from library.services.assessment import seed_indicators
+
+    seed_indicators()
 
 
 def _fail(exc: DomainError) -> None:
@@ -225,9 +228,16 @@ def index_check() -> None:
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls of the change log.")
 @click.option("--once", is_flag=True, help="Apply what is pending and exit.")
 def worker(interval: float, once: bool) -> None:
-    """Apply the change log to the search index, continuously (the production indexer)."""
+    """Apply the change log to the search index, continuously (the production indexer); every few
+    minutes also sweep loans (expiry, due notices)."""
+    from library import cli_lending
+
+    next_sweep = 0.0
     while True:
         applied = indexing.sync()
+        if time.monotonic() >= next_sweep:
+            cli_lending.sweep_in_worker()
+            next_sweep = time.monotonic() + cli_lending.SWEEP_EVERY_SECONDS
         if once:
             click.echo(f"index at change {applied}")
             return
@@ -259,3 +269,9 @@ def init_app(app: Flask) -> None:
     for cmd in (init_db, users, studio_cli, school_cli, tokens, import_cmd, reindex, index_check, storage_check, worker,
                 rebuild_derived, demo_cmd):
         app.cli.add_command(cmd)
+    from library import cli_stats
+
+    cli_stats.init_app(app)
+    from library import cli_lending
+
+    cli_lending.init_app(app)

@@ -7,9 +7,11 @@ Reviewers of a studio are its host, its liaison coordinators and admins.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_, true
+from datetime import date
 
-from library.models import Resource, Studio, User
+from sqlalchemy import and_, false, or_, select, true
+
+from library.models import Agreement, Loan, Resource, Studio, User
 from search_index import Audience
 
 VISIBILITIES = ("public", "internal", "studio", "lendable")
@@ -94,13 +96,71 @@ def can_view(user: User | None, resource: Resource) -> bool:
     return resource.studio_id in studio_roles(user)  # visibility "studio"
 
 
-def can_download(user: User | None, resource: Resource) -> bool:
-    """Whether the files may be opened: lendable files stay with the studio until loans arrive."""
+def can_download(user: User | None, resource: Resource, today: date | None = None) -> bool:
+    """Whether the files may be opened: lendable files open to the studio and to a school while
+    it holds an active loan of the resource (an agreement grants loans, not files)."""
     if not can_view(user, resource):
         return False
     if resource.visibility == "lendable":
-        return can_review(user, resource.studio_id) or resource.studio_id in studio_roles(user)
+        if can_review(user, resource.studio_id) or resource.studio_id in studio_roles(user):
+            return True
+        return active_loan(user, resource, today) is not None
     return True
+
+
+# ---------------------------------------------------------------- lending (issue 6)
+
+def loan_is_active(loan: Loan, today: date | None = None) -> bool:
+    """A loan opens files only while granted and not past its due date, whether or not a sweep ran."""
+    return loan.status == "active" and loan.due_on is not None and (today or date.today()) <= loan.due_on
+
+
+def active_loan(user: User | None, resource: Resource, today: date | None = None) -> Loan | None:
+    """The user's school's active loan of this resource, if any."""
+    if user is None or user.role != "school" or user.school_id is None or resource.status != "published":
+        return None
+    from library.db import get_session  # policy stays importable without an app
+
+    rows = get_session().scalars(select(Loan).where(
+        Loan.resource_id == resource.id, Loan.school_id == user.school_id, Loan.status == "active"))
+    return next((loan for loan in rows if loan_is_active(loan, today)), None)
+
+
+def is_studio_side(user: User | None, studio_id: int) -> bool:
+    """The studio's host, its liaison coordinators and admins act for a studio in lending."""
+    return can_review(user, studio_id)
+
+
+def can_create_agreement(user: User | None, studio: Studio) -> bool:
+    """Admins, the studio's liaison coordinators and its host draw up assistance agreements."""
+    return is_studio_side(user, studio.id)
+
+
+def can_see_agreement(user: User | None, agreement: Agreement) -> bool:
+    """Both sides of the agreement and the bureau."""
+    return (is_studio_side(user, agreement.studio_id) or is_school_of(user, agreement.school_id)
+            or (user is not None and user.role == "coordinator"))
+
+
+def is_school_of(user: User | None, school_id: int) -> bool:
+    """A school account of that school."""
+    return user is not None and user.role == "school" and user.school_id == school_id
+
+
+def can_borrow(user: User | None, resource: Resource) -> bool:
+    """School accounts request published lendable outputs."""
+    return (user is not None and user.role == "school" and user.school_id is not None
+            and resource.visibility == "lendable" and resource.status == "published")
+
+
+def can_see_loan(user: User | None, loan: Loan) -> bool:
+    """The borrowing school and the lending studio's side."""
+    return is_school_of(user, loan.school_id) or is_studio_side(user, loan.studio_id)
+
+
+def can_decide_loan(user: User | None, loan: Loan) -> bool:
+    """The host, liaison coordinators and admins approve or decline requests."""
+    return is_studio_side(user, loan.studio_id)
 
 
 def can_edit(user: User | None, resource: Resource) -> bool:
@@ -154,3 +214,27 @@ def audience(user: User | None) -> Audience:
         return Audience(visibilities=frozenset(VISIBILITIES))
     slugs = {m.studio.slug for m in user.memberships} | {s.slug for s in user.liaison_studios}
     return Audience(visibilities=frozenset({"public", "internal", "lendable"}), studios=frozenset(slugs))
+
+
+# Statistics and assessment
+
+def can_view_stats(user: User | None, studio: Studio) -> bool:
+    """A studio's dashboard and figures: admins, its liaison coordinators and its host."""
+    if is_admin(user) or studio.id in liaison_ids(user):
+        return True
+    return studio_roles(user).get(studio.id) == "host"
+
+
+def can_record_activity(user: User | None, studio: Studio) -> bool:
+    """Trainings and teaching-research activities are recorded by the people who see the dashboard."""
+    return can_view_stats(user, studio)
+
+
+def can_view_city(user: User | None) -> bool:
+    """The city overview, the who-helps-whom map and the assessment scores: admins and coordinators."""
+    return user is not None and user.role in ("admin", "coordinator")
+
+
+def can_manage_assessment(user: User | None) -> bool:
+    """Editing the indicator set: the bureau's admins."""
+    return is_admin(user)

@@ -20,7 +20,7 @@ from tests.conftest import PASSWORD, bearer, csrf_token, login, make_app
 VISIBILITIES = ("public", "internal", "studio", "lendable")
 STATUSES = ("draft", "submitted", "published", "returned", "withdrawn")
 ROLES = ("anonymous", "admin", "coordinator", "coordinator_other", "host", "uploader", "trainee",
-         "teacher", "school")
+         "teacher", "school", "school_loan")
 ALL = {(v, s) for v in VISIBILITIES for s in STATUSES}
 
 
@@ -47,6 +47,7 @@ VIEW = {
     "coordinator_other": cells("public,internal,lendable:published"),
     "teacher": cells("public,internal,lendable:published"),
     "school": cells("public,internal,lendable:published"),
+    "school_loan": cells("public,internal,lendable:published"),
 }
 DOWNLOAD = {
     "anonymous": cells("public:published"),
@@ -55,6 +56,8 @@ DOWNLOAD = {
     "coordinator_other": cells("public,internal:published"),
     "teacher": cells("public,internal:published"),
     "school": cells("public,internal:published"),  # lendable files wait for loans (issue 6)
+    # "school_loan" holds an active loan of every lendable resource: only published ones open.
+    "school_loan": cells("public,internal,lendable:published"),
 }
 EDIT = {  # also DELETE
     "admin": ALL, "coordinator": ALL, "host": ALL,
@@ -82,6 +85,7 @@ def matrix_app(tmp_path_factory, sample_dir):
     with app.app_context():
         session = get_session()
         session.add(School(name="希望小学", is_weak=True))
+        session.add(School(name="向阳中学", is_weak=True))
         session.commit()
         users = {
             "admin": accounts.create_user("admin", "admin", PASSWORD),
@@ -92,6 +96,7 @@ def matrix_app(tmp_path_factory, sample_dir):
             "trainee": accounts.create_user("trainee", "teacher", PASSWORD),
             "teacher": accounts.create_user("teacher", "teacher", PASSWORD),
             "school": accounts.create_user("school", "school", PASSWORD, school="希望小学"),
+            "school_loan": accounts.create_user("school_loan", "school", PASSWORD, school="向阳中学"),
         }
         studio = studios.create_studio("wang-math", "王丽数学名师工作室", "math", "primary")
         studios.create_studio("other", "其他工作室", "chinese", "junior")
@@ -155,6 +160,23 @@ def _file_ids(app, rid: int) -> list[int]:
                                      .order_by(ResourceFile.position)).all()
 
 
+def _lend_every_lendable(app, resources) -> None:
+    """Active loans (due in 30 days) of every lendable resource to the school_loan account's school."""
+    from datetime import date, timedelta
+
+    from library.models import Loan
+
+    with app.app_context():
+        session = get_session()
+        user = session.scalar(select(User).where(User.username == "school_loan"))
+        for cell, rid in resources.items():
+            if cell[0] == "lendable":
+                studio_id = session.scalar(select(Resource.studio_id).where(Resource.id == rid))
+                session.add(Loan(resource_id=rid, studio_id=studio_id, school_id=user.school_id, requester_id=user.id,
+                                 purpose="matrix", status="active", due_on=date.today() + timedelta(days=30)))
+        session.commit()
+
+
 def _status(app, rid: int) -> str | None:
     with app.app_context():
         return get_session().scalar(select(Resource.status).where(Resource.id == rid))
@@ -169,6 +191,8 @@ def test_permission_matrix(matrix_app, role):
     if role != "anonymous":
         assert login(web, role).status_code == 302
     form_token = csrf_token(web, "/login")
+    if role == "school_loan":
+        _lend_every_lendable(app, resources)
     unexpected: list[str] = []
     checks = 0
 

@@ -7,8 +7,9 @@ from flask import url_for
 from library.models import Resource, ResourceFile, Studio
 
 
-def file_json(row: ResourceFile) -> dict:
-    """A file with its download and derived-image URLs."""
+def file_json(row: ResourceFile, loan=None) -> dict:
+    """A file with its download and derived-image URLs; under a school's active loan the download
+    URL is a short-lived link bound to the loan (issue 6)."""
     data = {
         "id": row.id,
         "name": row.original_name,
@@ -17,6 +18,12 @@ def file_json(row: ResourceFile) -> dict:
         "content_type": row.content_type,
         "download_url": url_for("files.download", file_id=row.id, _external=True),
     }
+    if loan is not None:
+        from library.services.loan_links import link_for
+
+        data["download_url"] = link_for(loan, row)
+        data["preview_url"] = link_for(loan, row, inline=True)
+        data["loan_id"], data["loan_due_on"] = loan.id, loan.due_on.isoformat()
     if row.thumbnail_key:
         data["thumbnail_url"] = url_for("files.derived_image", file_id=row.id, which="thumbnail", _external=True)
     if row.poster_key:
@@ -30,6 +37,12 @@ def file_json(row: ResourceFile) -> dict:
 
 def resource_json(row: Resource) -> dict:
     """Every DESIGN.md field of a resource, with its files."""
+    loan = None
+    if row.visibility == "lendable":
+        from library import policy
+        from library.auth import current_actor
+
+        loan = policy.active_loan(current_actor(), row)
     return {
         "id": row.id,
         "title": row.title,
@@ -53,7 +66,7 @@ def resource_json(row: Resource) -> dict:
         "download_count": row.download_count,
         "created_at": row.created_at.isoformat() + "Z",
         "url": url_for("pages.resource", resource_id=row.id, _external=True),
-        "files": [file_json(f) for f in row.files],
+        "files": [file_json(f, loan) for f in row.files],
     }
 
 

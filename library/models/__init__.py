@@ -5,11 +5,15 @@ from library.models.changelog import ChangeLog
 from library.models.lending import Agreement, Loan, LoanFeedback, Notification
 from library.models.resource import Resource, ResourceFile
 from library.models.school import School
+from library.models.stats import Activity, Indicator, UsageEvent
 from library.models.studio import Membership, Studio
 from library.models.user import ApiToken, User
 from library.models.vocab import Stage, Subject
 
 __all__ = [
+    "Activity",
+    "Indicator",
+    "UsageEvent",
     "Agreement",
     "Loan",
     "LoanFeedback",

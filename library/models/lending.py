@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.db import Base
@@ -51,6 +51,12 @@ class Loan(Base):
     """A school's loan of one lendable resource: requested → active (→ renewed) → returned | expired."""
 
     __tablename__ = "loans"
+    # One open (requested or active) loan per resource and school: a double click cannot make two.
+    __table_args__ = (
+        Index("uq_loans_open_resource_school", "resource_id", "school_id", unique=True,
+              sqlite_where=text("status IN ('requested', 'active')"),
+              postgresql_where=text("status IN ('requested', 'active')")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, request
 
 from library.auth import current_actor
-from library.services import resources
+from library.services import resources, usage
 from storage import ObjectNotFound, content_disposition
 
 bp = Blueprint("files", __name__)
@@ -39,14 +39,19 @@ def ranged_response(storage, key: str, size: int, content_type: str, disposition
 @bp.route("/files/<int:file_id>/download", methods=["GET", "HEAD"])
 def download(file_id: int):
     row = resources.get_file(current_actor(), file_id)
-    storage = current_app.extensions["storage"]
     inline = request.args.get("inline") == "1"
     rng = request.range
     start = rng.ranges[0][0] if rng is not None and rng.ranges else 0
     if request.method == "GET" and not inline:
         # Previews (the page's player, PDF frame and image zoom ask with ?inline=1) are not downloads;
         # counting them would rank whatever is merely looked at as "most downloaded".
-        resources.count_download(row, start)
+        usage.record_download(current_actor(), row, start, request)
+    return send_stored_file(row, inline)
+
+
+def send_stored_file(row, inline: bool):
+    """A presigned redirect (S3) or the bytes themselves, with Range support."""
+    storage = current_app.extensions["storage"]
     if current_app.config["PRESIGNED_DOWNLOADS"]:
         url = storage.presigned_url(
             row.storage_key,
@@ -75,3 +80,18 @@ def derived_image(file_id: int, which: str):
     response = Response(data, content_type="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
+
+
+@bp.route("/files/loan/<token>", methods=["GET", "HEAD"])
+def loan_download(token: str):
+    """A borrowing school's short-lived link: valid only while the signature is fresh and the
+    loan is still active (checked on every request, so returning or expiry ends it at once)."""
+    from library.services import loan_links
+
+    loan, row = loan_links.resolve(token)
+    inline = request.args.get("inline") == "1"
+    rng = request.range
+    start = rng.ranges[0][0] if rng is not None and rng.ranges else 0
+    if request.method == "GET" and not inline:
+        usage.record_download(loan.requester, row, start, request)
+    return send_stored_file(row, inline)

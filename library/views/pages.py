@@ -9,7 +9,7 @@ from library import policy
 from library.auth import current_actor
 from library.db import get_session
 from library.models import Resource, Stage, Subject
-from library.services import catalogue, resources, search, studios
+from library.services import catalogue, resources, search, studios, usage
 
 bp = Blueprint("pages", __name__)
 
@@ -110,6 +110,7 @@ def studio(slug: str):
 def resource(resource_id: int):
     actor = current_actor()
     row = resources.get_resource(actor, resource_id)
+    usage.record_view(actor, row, request)
     return render_template(
         "resource.html",
         resource=row,

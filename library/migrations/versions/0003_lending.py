@@ -98,6 +98,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_loans_school_id'), ['school_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_loans_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_loans_studio_id'), ['studio_id'], unique=False)
+        # One open (requested or active) loan per resource and school: a double click cannot make two.
+        batch_op.create_index('uq_loans_open_resource_school', ['resource_id', 'school_id'], unique=True,
+                              sqlite_where=sa.text("status IN ('requested', 'active')"),
+                              postgresql_where=sa.text("status IN ('requested', 'active')"))
 
     op.create_table('loan_feedback',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -126,6 +130,7 @@ def downgrade() -> None:
 
     op.drop_table('loan_feedback')
     with op.batch_alter_table('loans', schema=None) as batch_op:
+        batch_op.drop_index('uq_loans_open_resource_school')
         batch_op.drop_index(batch_op.f('ix_loans_studio_id'))
         batch_op.drop_index(batch_op.f('ix_loans_status'))
         batch_op.drop_index(batch_op.f('ix_loans_school_id'))

@@ -1,0 +1,95 @@
+"""Agreements, loans, feedback and notifications as JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date, datetime
+
+from flask import url_for
+
+from library import policy
+from library.auth import current_actor
+from library.models import Agreement, Loan, LoanFeedback, Notification
+from library.services import lending
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value else None
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def agreement_json(row: Agreement, with_progress: bool = False) -> dict:
+    """An agreement with its scope, frequency and confirmations (and progress on request)."""
+    data = {
+        "id": row.id,
+        "studio": row.studio.slug,
+        "studio_name": row.studio.name,
+        "school": row.school.name,
+        "school_id": row.school_id,
+        "subjects": row.subjects,
+        "scope": {"type": row.scope, "resource_ids": row.scope_resource_ids, "kinds": row.scope_kinds,
+                  "subjects": row.scope_subjects},
+        "starts_on": _day(row.starts_on),
+        "ends_on": _day(row.ends_on),
+        "frequency": {"count": row.frequency_count, "per": row.frequency_period,
+                      "text": f"{row.frequency_count}/{row.frequency_period}"},
+        "outcomes": row.outcomes,
+        "status": row.status,
+        "state": lending.agreement_state(row),
+        "in_force": lending.in_force(row, date.today()),
+        "studio_confirmed_at": _ts(row.studio_confirmed_at),
+        "school_confirmed_at": _ts(row.school_confirmed_at),
+        "created_at": _ts(row.created_at),
+        "url": url_for("lending.agreement", agreement_id=row.id, _external=True),
+    }
+    if with_progress:
+        figures = lending.progress(row)
+        data["progress"] = {**figures, "months": [asdict(m) for m in figures["months"]]}
+    return data
+
+
+def loan_json(row: Loan, with_feedback: bool = False) -> dict:
+    """A loan; while it is active the borrowing school also gets short-lived file links."""
+    actor = current_actor()
+    state = lending.loan_state(row)
+    data = {
+        "id": row.id,
+        "resource_id": row.resource_id,
+        "title": row.resource.title,
+        "studio": row.resource.studio.slug,
+        "school": row.school.name,
+        "agreement_id": row.agreement_id,
+        "purpose": row.purpose,
+        "class_period": row.class_period,
+        "status": state,
+        "requested_at": _ts(row.requested_at),
+        "decided_at": _ts(row.decided_at),
+        "decline_reason": row.decline_reason,
+        "granted_at": _ts(row.granted_at),
+        "due_on": _day(row.due_on),
+        "renewals": row.renewals,
+        "can_renew": state == "active" and row.renewals < 1,
+        "ended_at": _ts(row.ended_at),
+        "url": url_for("api.get_loan", loan_id=row.id, _external=True),
+    }
+    if state == "active" and policy.is_school_of(actor, row.school_id):
+        from library.api.serialise import file_json
+
+        data["kit_url"] = url_for("api.loan_kit", loan_id=row.id, _external=True)
+        data["files"] = [file_json(f, row) for f in row.resource.files]
+    if with_feedback:
+        data["feedback"] = [feedback_json(f) for f in row.feedback]
+    return data
+
+
+def feedback_json(row: LoanFeedback) -> dict:
+    return {"id": row.id, "loan_id": row.loan_id, "lessons": row.lessons, "rating": row.rating,
+            "comment": row.comment, "created_at": _ts(row.created_at)}
+
+
+def notification_json(row: Notification) -> dict:
+    return {"id": row.id, "kind": row.kind, "subject_type": row.subject_type, "subject_id": row.subject_id,
+            "text": row.text, "link": row.link, "created_at": _ts(row.created_at), "read": row.read_at is not None}
