@@ -25,7 +25,7 @@ from library.models import Agreement, Loan, LoanFeedback, Resource, School, Stud
 from library.models.base import utcnow
 from library.models.lending import SCOPES
 from library.models.resource import KINDS
-from library.services import audit, notifications
+from library.services import audit, mail, notifications
 from library.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 LOAN_DAYS = 30
@@ -138,9 +138,10 @@ def _scope(data: Mapping, studio: Studio, errors: dict) -> dict:
 # ---------------------------------------------------------------- agreements
 
 def create_agreement(actor: User | None, data: Mapping, now: datetime | None = None) -> Agreement:
-    """Draw up an agreement; the studio side (host, liaison coordinator, admin) confirms by creating
-    it, the school confirms next. A coordinator or admin may record an agreement already signed on
-    paper with status "active" (both sides confirmed)."""
+    """Draw up an agreement. A host confirms the studio side by creating it and the school confirms
+    next (status draft until then). The bureau (a coordinator or admin) arranges agreements between
+    studios and schools and records them once both have signed: theirs are active at once unless
+    they ask for "draft", which sends the agreement to both sides to confirm in the app."""
     now, _today = _clock(now)
     session = get_session()
     if actor is None:
@@ -183,17 +184,18 @@ def create_agreement(actor: User | None, data: Mapping, now: datetime | None = N
     outcomes = str(data.get("outcomes") or "").strip()[:5000]
     if not outcomes:
         errors["outcomes"] = _("请填写预期成效")
-    status = str(data.get("status") or "draft").strip()
+    bureau = policy.is_admin(actor) or actor.role == "coordinator"
+    status = str(data.get("status") or ("active" if bureau else "draft")).strip()
     if status not in ("draft", "active"):
         errors["status"] = _("新协议的状态只能是 draft 或 active")
-    elif status == "active" and not (policy.is_admin(actor) or actor.role == "coordinator"):
+    elif status == "active" and not bureau:
         errors["status"] = _("只有研训员和管理员可以直接登记双方已签署的协议")
     if errors:
         raise InvalidInput(_("请修改后重新提交：%(first)s", first=next(iter(errors.values()))), fields=errors)
     agreement = Agreement(
         studio_id=studio.id, school_id=school.id, subjects=subjects, **scope,
         starts_on=starts_on, ends_on=ends_on, frequency_count=count, frequency_period=period,
-        outcomes=outcomes, status=status, studio_confirmed_at=now,
+        outcomes=outcomes, status=status, studio_confirmed_at=now if status == "active" or not bureau else None,
         school_confirmed_at=now if status == "active" else None, created_by_id=actor.id,
         created_at=now, updated_at=now,
     )
@@ -204,7 +206,12 @@ def create_agreement(actor: User | None, data: Mapping, now: datetime | None = N
         notifications.notify(
             _school_users(school.id), "agreement.created", "agreement", agreement.id,
             _("%(studio)s 与贵校的帮扶协议待确认", studio=studio.name), f"/agreements/{agreement.id}", now=now)
+        if bureau:
+            notifications.notify(
+                _studio_side_users(studio), "agreement.created", "agreement", agreement.id,
+                _("与%(school)s的帮扶协议待确认", school=school.name), f"/agreements/{agreement.id}", now=now)
     session.commit()
+    mail.after_commit(now)
     return agreement
 
 
@@ -463,6 +470,7 @@ def request_loan(actor: User | None, resource_id: int, purpose: str, class_perio
             _("%(school)s 申请借阅《%(title)s》", school=actor.school.name, title=resource.title),
             "/loans/requests", now=now)
     session.commit()
+    mail.after_commit(now)
     return loan
 
 
@@ -490,6 +498,7 @@ def approve_loan(actor: User | None, loan_id: int, now: datetime | None = None) 
         _("借阅申请已批准：《%(title)s》，请在 %(due)s 前使用", title=loan.resource.title, due=loan.due_on.isoformat()),
         "/loans", now=now)
     get_session().commit()
+    mail.after_commit(now)
     return loan
 
 
@@ -509,6 +518,7 @@ def decline_loan(actor: User | None, loan_id: int, reason: str, now: datetime | 
         _("借阅申请未获同意：《%(title)s》。理由：%(reason)s", title=loan.resource.title, reason=loan.decline_reason),
         "/loans", now=now)
     get_session().commit()
+    mail.after_commit(now)
     return loan
 
 
@@ -586,6 +596,7 @@ def add_feedback(actor: User | None, loan_id: int, data: Mapping, now: datetime 
           school=loan.school.name, title=loan.resource.title, lessons=lessons, rating=rating),
         "/loans/requests", now=now)
     session.commit()
+    mail.after_commit(now)
     return row
 
 
@@ -643,6 +654,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         agreement.updated_at = now
         counts["agreements_ended"] += 1
     session.commit()
+    mail.after_commit(now)
     return counts
 
 

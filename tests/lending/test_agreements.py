@@ -118,6 +118,35 @@ def test_status_active_records_a_signed_agreement_for_the_bureau_only(client, le
     assert by_host.status_code == 400 and "status" in by_host.json["error"]["fields"]
 
 
+@pytest.mark.parametrize("who", ["admin", "coordinator"])
+def test_the_bureau_records_agreements_in_force_and_loans_are_granted_at_once(client, lend, who):
+    token = lend.world.admin_token if who == "admin" else lend.coordinator_token
+    today = date.today()
+    body = agreement_body(starts_on=today.replace(month=1, day=1).isoformat(),
+                          ends_on=today.replace(month=12, day=31).isoformat())
+    created = client.post("/api/v1/agreements", json=body, headers=bearer(token))
+    assert created.status_code == 201, created.json
+    assert created.json["status"] == "active"
+    assert created.json["studio_confirmed_at"] and created.json["school_confirmed_at"]
+    loan = client.post("/api/v1/loans", json={"resource_id": lend.lendable, "purpose": "四年级数学备课"},
+                       headers=bearer(lend.school_token))
+    assert loan.status_code == 201 and loan.json["status"] == "active"
+    assert loan.json["agreement_id"] == created.json["id"]
+
+
+def test_a_bureau_draft_waits_for_both_sides(client, lend):
+    created = client.post("/api/v1/agreements", json=agreement_body(status="draft"),
+                          headers=bearer(lend.coordinator_token))
+    assert created.status_code == 201 and created.json["status"] == "draft"
+    assert created.json["studio_confirmed_at"] is None and created.json["school_confirmed_at"] is None
+    for token in (lend.world.host_token, lend.school_token):  # both sides were told, in the app
+        kinds = [n["kind"] for n in client.get("/api/v1/notifications", headers=bearer(token)).json["notifications"]]
+        assert "agreement.created" in kinds
+    url = f"/api/v1/agreements/{created.json['id']}/confirm"
+    assert client.post(url, headers=bearer(lend.school_token)).json["status"] == "draft"
+    assert client.post(url, headers=bearer(lend.world.host_token)).json["status"] == "active"
+
+
 def test_in_force_only_within_its_dates_and_scope_decides_coverage(app, client, lend):
     body = client.post("/api/v1/agreements", headers=bearer(lend.world.admin_token), json=agreement_body(
         status="active", scope={"type": "filter", "kinds": ["lesson_video"]},
