@@ -1,13 +1,14 @@
 """The command line: accounts, studios, tokens, manifest import, demo."""
 
 import csv
+from datetime import date, timedelta
 
 from openpyxl import Workbook
 from sqlalchemy import select
 
 from library.db import get_session
-from library.models import Membership, Resource, Studio, User
-from library.services import accounts
+from library.models import Loan, Membership, Resource, Studio, User
+from library.services import accounts, stats, studios
 
 
 def test_users_studios_members_and_tokens(app, runner):
@@ -116,6 +117,17 @@ def test_demo_data_is_realistic_and_idempotent(app, runner):
     client = app.test_client()
     assert client.get("/api/v1/search", query_string={"q": "读后续写"}).json["total"] >= 1
     assert client.get("/api/v1/search", query_string={"q": "层析液"}).json["total"] == 1  # inside a DOCX
+    # A weak school is helped: an agreement in force, a loan granted under it with feedback, a training.
+    with app.app_context():
+        admin = accounts.get_user("admin")
+        studio = studios.get_studio("wang-math")
+        this_year = stats.studio_year(admin, studio, date.today().year).as_json()
+        assert this_year["loans"] == this_year["loans_under_agreements"] == 1
+        assert [s["name"] for s in this_year["schools"]] == ["城关镇第二小学"]
+        trained_on = date.today() - timedelta(days=20)
+        assert stats.studio_year(admin, studio, trained_on.year).as_json()["participants"] == 86
+        loan = get_session().scalars(select(Loan)).one()
+        assert loan.status == "active" and loan.feedback[0].rating == 5
 
 
 def test_schools_school_accounts_and_coordinators(app, runner):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from library.db import get_session
-from library.models import Studio, User
-from library.services import accounts, resources, samples, studios
+from library.models import Resource, School, Studio, User
+from library.services import accounts, activities, lending, resources, samples, schools, studios
 
 DEMO_PASSWORD = "demo-password"
 
@@ -30,7 +31,7 @@ RESOURCES = [
          file=("video", "分数的初步认识.mp4")),
     dict(studio="wang-math", kind="award_case", title="大单元教学视角下的“图形的运动”教学设计", subject="math",
          stage="primary", grade="五年级", year="2023", authors="王丽, 陈静", award_level="provincial",
-         award_name="省级优质课一等奖", keywords="大单元教学，图形的运动，核心素养",
+         award_name="省级优质课一等奖", keywords="大单元教学，图形的运动，核心素养", visibility="lendable",
          abstract="以大单元教学统整平移、旋转与轴对称，设计层层递进的探究任务，发展学生的空间观念。",
          file=("docx", "图形的运动教学设计.docx",
                ["单元整体教学目标：理解平移、旋转、轴对称的特征。", "活动一：在方格纸上画出图形平移后的位置。",
@@ -106,4 +107,42 @@ def load_demo() -> list[str]:
             uploader = accounts.get_user("chenjing") if waiting else admin
             resources.create_resource(uploader, data, [resources.IncomingFile.from_path(path)])
             made.append(f"resource {spec['title']}")
+    made += _demo_assistance()
+    return made
+
+
+WEAK_SCHOOL = "城关镇第二小学"
+
+
+def _demo_assistance() -> list[str]:
+    """A weak school helped by the maths studio: its account, an agreement in force, a loan with
+    feedback, and a training the studio held there — so lending pages and dashboards show something."""
+    session = get_session()
+    if session.scalar(select(School).where(School.name == WEAK_SCHOOL)) is not None:
+        return []
+    today = date.today()
+    school = schools.create_school(WEAK_SCHOOL, weak=True, subjects=["math"], stages=["primary"])
+    school_user = accounts.create_user("chengguan", "school", DEMO_PASSWORD, "城关二小教务处", school=WEAK_SCHOOL)
+    coordinator = accounts.get_user("yanxun")
+    studio = studios.get_studio("wang-math")
+    agreement = lending.create_agreement(coordinator, {
+        "studio": studio.slug, "school": WEAK_SCHOOL, "subjects": ["math"], "scope": "all",
+        "starts_on": (today - timedelta(days=60)).isoformat(), "ends_on": (today + timedelta(days=300)).isoformat(),
+        "frequency": "2/month", "outcomes": "数学组每月借阅两次优秀课例用于集体备课，一学期后课堂教学评价提高一个等级。",
+    })
+    lendable = session.scalar(select(Resource).where(Resource.studio_id == studio.id, Resource.visibility == "lendable",
+                                                     Resource.status == "published"))
+    made = [f"weak school {WEAK_SCHOOL} (account chengguan / {DEMO_PASSWORD}), agreement {agreement.id}"]
+    if lendable is not None:
+        loan = lending.request_loan(school_user, lendable.id, "五年级数学组集体备课：图形的运动单元", "五年级 第 3 周")
+        lending.add_feedback(school_user, loan.id, {"lessons": 2, "rating": 5,
+                                                    "comment": "单元任务设计清楚，两个班上课效果很好。"})
+        made.append(f"loan {loan.id} ({loan.status}) with feedback")
+    video = session.scalar(select(Resource).where(Resource.studio_id == studio.id, Resource.kind == "lesson_video"))
+    activities.record_activity(accounts.get_user("wangli"), studio, {
+        "title": "分数教学专题培训（送教下乡）", "kind": "outreach", "held_on": (today - timedelta(days=20)).isoformat(),
+        "participants": 86, "school_ids": [school.id], "resource_ids": [video.id] if video else [],
+        "description": "观摩《分数的初步认识》课堂实录并研讨。",
+    })
+    made.append("activity 分数教学专题培训（送教下乡）")
     return made
