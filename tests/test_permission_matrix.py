@@ -117,7 +117,7 @@ def matrix_app(tmp_path_factory, sample_dir):
         resources[(visibility, status)] = response.json["id"]
     with app.app_context():
         session = get_session()
-        for (visibility, status), rid in resources.items():
+        for (_visibility, status), rid in resources.items():
             session.execute(update(Resource).where(Resource.id == rid).values(status=status, uploader_id=uploader_id))
         session.commit()
     assert app.test_cli_runner().invoke(args=["worker", "--once"]).exit_code == 0

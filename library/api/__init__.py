@@ -27,7 +27,7 @@ def _authenticate() -> None:
     g.api_user = user
 
 
+from library.api import lending as _lending  # noqa: E402,F401
 from library.api import resources as _resources  # noqa: E402,F401  (registers the routes)
 from library.api import review as _review  # noqa: E402,F401
 from library.api import stats as _stats  # noqa: E402,F401
-from library.api import lending as _lending  # noqa: E402,F401

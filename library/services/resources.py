@@ -327,16 +327,3 @@ def get_file(actor: User | None, file_id: int) -> ResourceFile:
     if not policy.can_download(actor, row.resource):
         raise PermissionDenied(_("这个成果只在工作室内部或借阅后才能下载"))
     return row
-
-
-def count_download(row: ResourceFile, ranged_start: int) -> None:
-    """Count a download once per request that starts at the first byte (later ranges are seeks)."""
-    if ranged_start:
-        return
-    session = get_session()
-    session.execute(
-        Resource.__table__.update()
-        .where(Resource.id == row.resource_id)
-        .values(download_count=Resource.download_count + 1)
-    )
-    session.commit()

@@ -154,7 +154,7 @@ def _spawn(binary: str, root: Path, access_key: str, secret_key: str) -> WeedSer
     data_dir, log_dir, config_dir = root / "data", root / "log", root / "config"
     for directory in (data_dir, log_dir, config_dir):
         directory.mkdir(parents=True, exist_ok=True)
-    ports = dict(zip(_PORT_FLAGS, _free_ports(len(_PORT_FLAGS))))
+    ports = dict(zip(_PORT_FLAGS, _free_ports(len(_PORT_FLAGS)), strict=True))
     ports["admin.port"], ports["admin.port.grpc"] = _free_port_pair(_GRPC_PORT_OFFSET)
     command = [
         binary,
