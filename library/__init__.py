@@ -25,7 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese stays readable in API responses
 
     from library import auth, cli, db, errors, i18n, uploads
-    from library.services import extensions
+    from library.services import extensions, mail
 
     app.request_class = uploads.SpoolingRequest
     if int(app.config["PROXY_COUNT"] or 0) > 0:
@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     extensions.init_storage(app)
     extensions.init_search(app)
+    mail.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

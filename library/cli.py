@@ -58,12 +58,14 @@ users = AppGroup("users", help="Manage accounts.")
 @click.option("--role", required=True, type=click.Choice(["admin", "coordinator", "teacher", "school"]))
 @click.option("--name", "display_name", default="", help="Name shown on pages.")
 @click.option("--school", default=None, help="School name (required for school accounts).")
+@click.option("--email", default=None, help="E-mail address; notifications are also mailed here.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_create(username: str, role: str, display_name: str, school: str | None, password_stdin: bool) -> None:
+def users_create(username: str, role: str, display_name: str, school: str | None, email: str | None,
+                 password_stdin: bool) -> None:
     """Create an account."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
-        user = accounts.create_user(username, role, password, display_name, school)
+        user = accounts.create_user(username, role, password, display_name, school, email=email)
     except DomainError as exc:
         _fail(exc)
     click.echo(f"created user {user.username} ({user.role})")
@@ -228,9 +230,10 @@ def index_check() -> None:
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls of the change log.")
 @click.option("--once", is_flag=True, help="Apply what is pending and exit.")
 def worker(interval: float, once: bool) -> None:
-    """Apply the change log to the search index, continuously (the production indexer); every few
-    minutes also sweep loans (expiry, due notices)."""
+    """Apply the change log to the search index, continuously (the production indexer); mail pending
+    notices; every few minutes also sweep loans (expiry, due notices)."""
     from library import cli_lending
+    from library.services import mail
 
     next_sweep = 0.0
     while True:
@@ -238,6 +241,7 @@ def worker(interval: float, once: bool) -> None:
         if time.monotonic() >= next_sweep:
             cli_lending.sweep_in_worker()
             next_sweep = time.monotonic() + cli_lending.SWEEP_EVERY_SECONDS
+        mail.send_in_worker()
         if once:
             click.echo(f"index at change {applied}")
             return

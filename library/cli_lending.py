@@ -1,4 +1,6 @@
-"""Lending commands: `flask loans sweep` (also run by `flask worker` every few minutes)."""
+"""Lending commands: `flask loans sweep` (also run by `flask worker` every few minutes) and
+`flask mail send-pending` (for cron; the worker and, in the embedded default, the web process mail
+notices themselves)."""
 
 from __future__ import annotations
 
@@ -45,6 +47,24 @@ def sweep_cmd() -> None:
                f"ended {counts['agreements_ended']} agreements")
 
 
+mail_cli = AppGroup("mail", help="E-mail copies of notifications.")
+
+
+@mail_cli.command("send-pending")
+def send_pending_cmd() -> None:
+    """Mail the notices still waiting (e.g. the SMTP server was down); exit 1 if it cannot be reached."""
+    from library.services import mail
+
+    if not mail.enabled():
+        raise click.ClickException("e-mail is off: set LIBRARY_SMTP_URL (and LIBRARY_BASE_URL) to send notices")
+    report = mail.send_pending()
+    click.echo(f"sent {report.sent}, refused {report.refused}, given up {report.expired}, "
+               f"still pending {report.pending}")
+    if report.error:
+        raise click.ClickException(f"the SMTP server could not be used: {report.error}")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(loans_cli)
+    app.cli.add_command(mail_cli)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -31,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "PER_PAGE": 20,
     "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-For may be trusted
     "SECURE_COOKIES": False,  # true behind HTTPS
+    # E-mail copies of notifications: smtp://, smtp+starttls:// or smtps://[user:pass@]host[:port]; unset = none.
+    "SMTP_URL": None,
+    "MAIL_FROM": "studio-library@localhost",
+    "BASE_URL": None,  # how people reach the site, e.g. https://library.example.cn (links in e-mails)
 }
 
 
@@ -79,9 +85,35 @@ def load_config(app, overrides: dict[str, Any] | None = None) -> None:
     if cfg["INDEX_MODE"] not in ("inline", "worker"):
         raise ConfigError(f"LIBRARY_INDEX_MODE: must be 'inline' or 'worker', got {cfg['INDEX_MODE']!r}")
 
+    _check_mail(cfg)
+
     if not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = _persistent_secret(data_dir / "secret_key")
     app.secret_key = cfg["SECRET_KEY"]
+
+
+def _check_mail(cfg) -> None:
+    """E-mail is optional; when LIBRARY_SMTP_URL is set it must parse, and mail needs a sender and
+    absolute links (the worker and cron send outside any request)."""
+    from library.services.mail import SmtpServer
+
+    if not cfg["SMTP_URL"]:
+        cfg["SMTP_URL"] = None
+        return
+    try:
+        SmtpServer.from_url(str(cfg["SMTP_URL"]))
+    except ValueError as exc:
+        raise ConfigError(f"LIBRARY_SMTP_URL: {exc}; expected e.g. smtp://host:25, "
+                          "smtp+starttls://user:password@host:587 or smtps://user:password@host:465") from exc
+    sender = parseaddr(str(cfg["MAIL_FROM"] or ""))[1]  # a local name such as ...@localhost is allowed
+    if sender.count("@") != 1 or not all(sender.split("@")) or any(c.isspace() for c in sender):
+        raise ConfigError(f"LIBRARY_MAIL_FROM: not an e-mail address ({cfg['MAIL_FROM']!r}); "
+                          "expected e.g. studio-library@example.cn or 名师工作室资源库 <studio-library@example.cn>")
+    base = urlsplit(str(cfg["BASE_URL"] or ""))
+    if base.scheme not in ("http", "https") or not base.netloc:
+        raise ConfigError("LIBRARY_BASE_URL: required with LIBRARY_SMTP_URL: the address people open the "
+                          f"library at, e.g. https://library.example.cn (got {cfg['BASE_URL']!r})")
+    cfg["BASE_URL"] = str(cfg["BASE_URL"]).rstrip("/")
 
 
 def _persistent_secret(path: Path) -> str:

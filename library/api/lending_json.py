@@ -92,4 +92,5 @@ def feedback_json(row: LoanFeedback) -> dict:
 
 def notification_json(row: Notification) -> dict:
     return {"id": row.id, "kind": row.kind, "subject_type": row.subject_type, "subject_id": row.subject_id,
-            "text": row.text, "link": row.link, "created_at": _ts(row.created_at), "read": row.read_at is not None}
+            "text": row.text, "link": row.link, "created_at": _ts(row.created_at), "read": row.read_at is not None,
+            "email_status": row.email_status}

@@ -116,3 +116,7 @@ class Notification(Base):
     link: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     read_at: Mapped[datetime | None]
+    # The outbox: "pending" until mailed ("sent"), refused for good by the server ("refused") or
+    # given up as too old ("expired"); None when it was never to be mailed (mail off, no address).
+    email_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    emailed_at: Mapped[datetime | None]  # sent, or (while pending) the last attempt started

@@ -14,7 +14,7 @@ from library.db import get_session
 from library.models import ApiToken, School, User
 from library.models.base import utcnow
 from library.models.user import SITE_ROLES
-from library.services import audit
+from library.services import audit, mail
 from library.services.errors import (
     Conflict,
     InvalidInput,
@@ -27,8 +27,19 @@ from library.services.errors import (
 MIN_PASSWORD = 8
 
 
+def clean_email(value: str | None) -> str | None:
+    """A checked e-mail address, or None for none (blank); InvalidInput says what is wrong."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not mail.valid_address(value):
+        message = _("邮箱地址格式不正确：%(value)s（应形如 name@example.cn，只含一个 @，不含空格）", value=value[:254])
+        raise InvalidInput(message, fields={"email": message})
+    return value
+
+
 def create_user(username: str, role: str, password: str | None = None, display_name: str = "",
-                school: str | None = None, actor: User | None = None) -> User:
+                school: str | None = None, actor: User | None = None, email: str | None = None) -> User:
     """Create an account; without a password it can only use API tokens until one is set.
     School accounts belong to a school (given by name)."""
     username = username.strip()
@@ -38,6 +49,7 @@ def create_user(username: str, role: str, password: str | None = None, display_n
         raise InvalidInput(_("角色只能是 %(roles)s", roles=', '.join(SITE_ROLES)), fields={"role": role})
     if password is not None and len(password) < MIN_PASSWORD:
         raise InvalidInput(_("密码至少 %(n)s 位", n=MIN_PASSWORD), fields={"password": "too short"})
+    email = clean_email(email)
     session = get_session()
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(_("用户名 %(username)s 已存在", username=username))
@@ -48,7 +60,7 @@ def create_user(username: str, role: str, password: str | None = None, display_n
             raise NotFound(_("没有学校“%(name)s”，请先创建学校", name=school))
     elif role == "school":
         raise InvalidInput(_("学校账号必须指定所属学校"), fields={"school": _("请选择学校")})
-    user = User(username=username, role=role, display_name=display_name.strip(), school=school_row)
+    user = User(username=username, role=role, display_name=display_name.strip(), school=school_row, email=email)
     if password:
         user.password_hash = generate_password_hash(password)
     session.add(user)
@@ -151,11 +163,25 @@ def revoke_token(user: User, token_id: int) -> None:
     get_session().commit()
 
 
+def set_email(user: User, email: str | None, actor: User | None = None, commit: bool = True) -> User:
+    """Set or (blank) remove the address notifications are mailed to; by the user or an admin."""
+    email = clean_email(email)
+    if email != user.email:
+        audit.record("user.email", actor or user, "user", user.id, username=user.username, present=email is not None)
+        user.email = email
+    if commit:
+        get_session().commit()
+    return user
+
+
 def update_user(user: User, *, role: str, active: bool, password: str | None = None,
-                actor: User | None = None) -> User:
-    """An admin changes someone's role, turns the account on or off, or sets a new password."""
+                actor: User | None = None, email: str | None = None) -> User:
+    """An admin changes someone's role, turns the account on or off, sets a new password or (email
+    not None; blank removes it) the e-mail address."""
     if role not in SITE_ROLES:
         raise InvalidInput(_("角色只能是 %(roles)s", roles=", ".join(SITE_ROLES)), fields={"role": role})
+    if email is not None:
+        set_email(user, email, actor, commit=False)
     if role != user.role:
         audit.record("user.role", actor, "user", user.id, username=user.username, role=role)
         user.role = role

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from library.db import get_session
 from library.models import Notification, User
 from library.models.base import utcnow
+from library.services import mail
 
 KINDS = ("agreement.created", "loan.requested", "loan.approved", "loan.declined", "loan.due", "loan.expired",
          "loan.feedback")
@@ -17,12 +18,16 @@ KINDS = ("agreement.created", "loan.requested", "loan.approved", "loan.declined"
 
 def notify(users: Iterable[User], kind: str, subject_type: str, subject_id: int | None, text: str,
            link: str = "", now: datetime | None = None) -> list[Notification]:
-    """Add a notification for each user to the current unit of work (kept only if it commits)."""
+    """Add a notification for each user to the current unit of work (kept only if it commits); for users
+    with an address, when mail is on, it is also an e-mail waiting to be sent (mail.after_commit)."""
     session = get_session()
+    mailing = mail.enabled()
     rows = []
     for user in {u.id: u for u in users if u is not None}.values():
+        # An e-mail copy goes into the outbox only for a user with an address; the rest are never retried.
         row = Notification(user_id=user.id, kind=kind, subject_type=subject_type, subject_id=subject_id,
-                           text=text, link=link[:300], created_at=now or utcnow())
+                           text=text, link=link[:300], created_at=now or utcnow(),
+                           email_status="pending" if mailing and user.email and user.active else None)
         session.add(row)
         rows.append(row)
     return rows

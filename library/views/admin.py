@@ -46,14 +46,14 @@ def users():
         if form.get("action") == "create":
             _attempt(lambda: accounts.create_user(
                 form.get("username", ""), form.get("role", ""), form.get("password") or None,
-                form.get("display_name", ""), form.get("school") or None, actor=actor),
+                form.get("display_name", ""), form.get("school") or None, actor=actor, email=form.get("email")),
                 _("账号已创建"))
         else:
             user = session.get(User, form.get("user_id", type=int) or 0)
             if user is not None:
                 _attempt(lambda: accounts.update_user(
                     user, role=form.get("role", user.role), active=form.get("active") == "1",
-                    password=form.get("password") or None, actor=actor), _("已保存"))
+                    password=form.get("password") or None, actor=actor, email=form.get("email")), _("已保存"))
         return redirect(url_for("admin.users"))
     rows = session.scalars(select(User).order_by(User.username)).all()
     return render_template("admin/users.html", users=rows, roles=SITE_ROLES, schools=schools.list_schools())

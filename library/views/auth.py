@@ -54,6 +54,9 @@ def account():
                 accounts.change_password(actor, request.form.get("current_password", ""),
                                          request.form.get("new_password", ""))
                 flash(_("密码已修改"), "success")
+            elif action == "email":
+                accounts.set_email(actor, request.form.get("email", ""))
+                flash(_("邮箱地址已保存") if actor.email else _("邮箱地址已删除，不再发送邮件通知"), "success")
             elif action == "create_token":
                 new_token = accounts.create_token(actor, request.form.get("name", "").strip() or "web")
             elif action == "revoke_token":
