@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from whoosh import query
 from whoosh.query import Query
-from whoosh.sorting import FacetType, FieldFacet, MultiFacet, ScoreFacet
 
 from search_index.analysis import fold, is_han, jieba_frequencies, query_grams, synonyms, words
 from search_index.documents import Audience
@@ -28,7 +27,6 @@ from search_index.schema import (
     EXACT_TITLE_FIELD,
     GRAM_BOOST,
     GRAM_FIELD,
-    META_ID,
     PINYIN_BOOST,
     PINYIN_FIELD,
     TEXT_FIELD_BOOSTS,
@@ -330,19 +328,3 @@ def active_filter_fields(filters: Mapping[str, Sequence[str]] | None) -> set[str
     if not filters:
         return set()
     return {name for name in FILTER_FIELDS if filters.get(name)}
-
-
-def meta_mask() -> Query:
-    """The meta document, hidden from every search."""
-    return query.Term("id", META_ID)
-
-
-def sort_facet(sort: str, *, has_text: bool) -> FacetType:
-    """The sort order for a sort name; every order ends with the resource id, so pages are stable."""
-    rid = FieldFacet("rid")
-    newest = FieldFacet("created", reverse=True)
-    if sort == "downloads":
-        return MultiFacet([FieldFacet("downloads", reverse=True), newest, rid])
-    if sort == "newest" or not has_text:
-        return MultiFacet([newest, rid])
-    return MultiFacet([ScoreFacet(), rid])

@@ -4,96 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 from whoosh import query
-from whoosh.idsets import BitSet
 from whoosh.query import Query
-from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Searcher
-from whoosh.sorting import Count, FieldFacet
 
 from search_index import highlights
 from search_index.analysis import education_terms, is_han, synonyms, words
 from search_index.documents import Audience, Hit, SearchResult
+from search_index.engine import view_of
 from search_index.querying import (
     FILTER_FIELDS,
     ParsedQuery,
     active_filter_fields,
     filter_query,
-    meta_mask,
     parse,
-    sort_facet,
     user_query,
 )
-from search_index.schema import GRAM_FIELD, NO_YEAR, PINYIN_FIELD, TEXT_FIELDS
+from search_index.schema import GRAM_FIELD, PINYIN_FIELD, TEXT_FIELDS
 
 MAX_PER_PAGE = 100
 FACET_FIELDS: tuple[str, ...] = FILTER_FIELDS
 SNIPPET_FIELDS: tuple[str, ...] = ("abstract", "body")
 MAX_RELATED = 8
-FILTER_CACHE_SIZE = 64
 
 
-class _FilterSet(BitSet):
-    """A filter's documents; always true, even when empty.
-
-    Whoosh's collector tests a filter with `if allow`: an empty set would mean "no filter" and
-    show everything. An empty filter must show nothing.
-    """
-
-    def __bool__(self) -> bool:
-        return True
-
-
-def _cached_filter(searcher: Searcher, q: Query | None) -> BitSet | None:
-    """The documents q matches, computed once per searcher (a searcher sees one fixed index).
-
-    The audience and facet filters repeat across queries; building their id sets was a third
-    of a query's time at 10,000 resources.
-    """
-    if q is None:
-        return None
-    cache: dict[str, BitSet] = searcher.__dict__.setdefault("_library_filter_cache", {})
-    key = repr(q)
-    found = cache.get(key)
-    if found is None:
-        if len(cache) >= FILTER_CACHE_SIZE:
-            cache.clear()
-        found = _FilterSet(searcher.docs_for_query(q), size=searcher.doc_count_all())
-        cache[key] = found
-    return found
-
-
-def _facet_counts(groups: Mapping[object, int]) -> dict[str, int]:
-    """Counts keyed by value as text, most frequent first; documents without a value left out."""
-    counts: dict[str, int] = {}
-    for key, count in groups.items():
-        if key is None or key == "" or key == NO_YEAR or key == b"":
-            continue
-        counts[str(key)] = counts.get(str(key), 0) + count
-    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-
-
-def _count_facets(
-    searcher: Searcher, q: Query, filt: Query | None, fields: Sequence[str]
-) -> dict[str, dict[str, int]]:
-    """Counts per value of each field over the matches, read from the sortable columns."""
-    if not fields:
-        return {}
-    groupedby = {name: FieldFacet(name, maptype=Count) for name in fields}
-    results = searcher.search(
-        q,
-        limit=None,
-        scored=False,
-        filter=_cached_filter(searcher, filt),
-        mask=_cached_filter(searcher, meta_mask()),
-        groupedby=groupedby,
-    )
-    return {name: _facet_counts(results.groups(name)) for name in fields}
-
-
-def _hit(found: WhooshHit, words: Sequence[str], *, scored: bool) -> Hit:
-    """Our Hit for a Whoosh hit, with highlights from the text fields the words occur in."""
-    stored = found.fields()
+def _hit(searcher: Searcher, docnum: int, score: float, words: Sequence[str]) -> Hit:
+    """Our Hit for a document number, with highlights from the text fields the words occur in."""
+    stored = searcher.stored_fields(docnum)
     marks: dict[str, str] = {}
     for name in ("title", "keywords"):
         fragment = highlights.whole(stored.get(name, ""), words)
@@ -103,9 +41,6 @@ def _hit(found: WhooshHit, words: Sequence[str], *, scored: bool) -> Hit:
         fragment = highlights.snippet(stored.get(name, ""), words)
         if fragment:
             marks[name] = fragment
-    # Relevance sorts by (-score, id); the other orders have no meaningful score.
-    key = found.score
-    score = float(-key[0]) if scored and isinstance(key, tuple) else 0.0
     return Hit(id=int(stored["id"]), score=score, highlights=marks)
 
 
@@ -121,15 +56,8 @@ def empty_result(page: int, per_page: int) -> SearchResult:
 
 
 def _count(searcher: Searcher, q: Query, filt: Query | None) -> int:
-    return len(
-        searcher.search(
-            q,
-            limit=1,
-            scored=False,
-            filter=_cached_filter(searcher, filt),
-            mask=_cached_filter(searcher, meta_mask()),
-        )
-    )
+    view = view_of(searcher)
+    return int(np.count_nonzero(view.evaluate(q, scored=False).mask & view.filter_mask(filt)))
 
 
 def _known(searcher: Searcher, word: str, filt: Query | None) -> bool:
@@ -209,61 +137,64 @@ def run_search(
     page = max(1, int(page))
     per_page = min(MAX_PER_PAGE, max(1, int(per_page)))
     parsed = parse(text)
+    view = view_of(searcher)
     filt = filter_query(filters, audience)
-    sortedby = sort_facet(sort, has_text=bool(parsed.required))
-    # Facets of fields without an active filter share the main search's matches; a field with an
-    # active filter counts over the matches of every *other* filter, so its own values stay visible.
-    active = active_filter_fields(filters) if facets else set()
-    shared = [name for name in FACET_FIELDS if name not in active] if facets else []
+    allowed = view.filter_mask(filt)
+    scored = bool(parsed.required) and sort not in ("newest", "downloads")
 
-    def execute(q: Query):
-        return searcher.search(
-            q,
-            limit=page * per_page,
-            filter=_cached_filter(searcher, filt),
-            mask=_cached_filter(searcher, meta_mask()),
-            sortedby=sortedby,
-            groupedby={name: FieldFacet(name, maptype=Count) for name in shared} or None,
-        )
+    def execute(q: Query | None) -> tuple[np.ndarray, np.ndarray | None]:
+        found = view.evaluate(q, scored=scored)
+        return found.mask & allowed, found.score
 
     # Narrow first (fast, and what was meant almost always); then wider recall with every word;
     # then any of the words, which the page must say.
     match = "all"
-    q = user_query(parsed, match="all", wide=False) or query.Every()
-    results = execute(q)
-    if not len(results) and parsed.required:
+    q = user_query(parsed, match="all", wide=False)
+    mask, score = execute(q)
+    total = int(np.count_nonzero(mask))
+    if not total and parsed.required:
         stages = [("all", user_query(parsed, match="all"))]
         if len(parsed.required) > 1:
             stages.append(("any", user_query(parsed, match="any")))
         for stage, wider in stages:
             if wider is None:
                 continue
-            found = execute(wider)
-            if len(found):
-                q, results, match = wider, found, stage
+            wide_mask, wide_score = execute(wider)
+            wide_total = int(np.count_nonzero(wide_mask))
+            if wide_total:
+                q, mask, score, total, match = wider, wide_mask, wide_score, wide_total, stage
                 break
 
-    counts = {name: _facet_counts(results.groups(name)) for name in shared}
-    for name in FACET_FIELDS:
-        if name in active:
-            counts.update(
-                _count_facets(searcher, q, filter_query(filters, audience, skip=name), [name])
-            )
+    counts: dict[str, dict[str, int]] = {}
+    if facets:
+        active = active_filter_fields(filters)
+        matched = None
+        for name in FACET_FIELDS:
+            if name in active:
+                # A field with an active filter counts over the matches of every *other* filter,
+                # so its own values stay visible.
+                if matched is None:
+                    matched = view.evaluate(q, scored=False).mask
+                others = view.filter_mask(filter_query(filters, audience, skip=name))
+                counts[name] = view.facet_counts(name, matched & others)
+            else:
+                counts[name] = view.facet_counts(name, mask)
     did_you_mean, related = None, []
-    if parsed.required and (match == "any" or not len(results)):
+    if parsed.required and (match == "any" or not total):
         did_you_mean, related = _suggest(searcher, parsed, filt)
 
     start = (page - 1) * per_page
-    end = min(start + per_page, results.scored_length())
+    if scored and score is not None:
+        score = score * (view.numeric("boost").astype(np.float32) / 1000)
+    ranked = view.top(mask, score if scored else None, sort, start + per_page)[start:]
     words = parsed.highlight_words()
-    scored = bool(parsed.required) and sort not in ("newest", "downloads")
-    hits = [_hit(results[i], words, scored=scored) for i in range(start, end)]
+    hits = [_hit(searcher, docnum, value if scored else 0.0, words) for docnum, value in ranked]
     return SearchResult(
-        total=len(results),
+        total=total,
         page=page,
         per_page=per_page,
         hits=hits,
-        facets={name: counts[name] for name in FACET_FIELDS} if facets else {},
+        facets=counts if facets else {},
         match=match,
         did_you_mean=did_you_mean,
         related=related,

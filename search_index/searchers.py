@@ -13,7 +13,6 @@ from whoosh.index import EmptyIndexError, open_dir
 from whoosh.searching import Searcher
 
 from search_index.generations import Generations
-from search_index.scoring import BoostedBM25F
 
 # Generations this process has searchers open on (any SearchIndex object), so a rebuild in this
 # process never deletes a directory one of its own searchers still reads.
@@ -128,7 +127,7 @@ class SearcherPool:
 
     def _open(self, generation: Path) -> _Pooled:
         """Open a new searcher on generation and count it as open."""
-        searcher = open_dir(str(generation), schema=self._schema).searcher(weighting=BoostedBM25F())
+        searcher = open_dir(str(generation), schema=self._schema).searcher()
         with _open_lock:
             _open_counts[generation] += 1
         return _Pooled(generation, searcher)
