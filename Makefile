@@ -45,6 +45,9 @@ run: install
 	$(BIN)/flask init-db
 	@if [ "$(DEMO)" = "1" ]; then $(BIN)/flask demo; fi
 	$(BIN)/flask worker --once
+	@# Beside the server, a worker sweeps loans (expiry, "due in 3 days" notices), mails pending
+	@# notices and keeps the index in step; it stops with the server.
+	$(BIN)/flask worker --interval 5 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --worker-class gthread --threads 4 \
 		--timeout 120 --access-logfile - wsgi:app
 
