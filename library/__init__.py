@@ -6,12 +6,24 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from library.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 __all__ = ["ConfigError", "create_app"]
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in a route names a row or a year: past the INTEGER range it matches nothing (404),
+    rather than reaching the database driver and failing with a 500."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        from library.db import MAX_ID
+
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -22,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
     )
     load_config(app, overrides)
+    app.url_map.converters["int"] = RowIdConverter
     app.json.ensure_ascii = False  # Chinese stays readable in API responses
 
     from library import auth, cli, db, errors, i18n, uploads

@@ -15,6 +15,15 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+# Ids are INTEGER columns (int4 on PostgreSQL): a larger number names no row, and handing it to the
+# driver would fail (OverflowError, NumericValueOutOfRange) instead of finding nothing.
+MAX_ID = 2**31 - 1
+
+
+def is_row_id(value) -> bool:
+    """Whether a number could be a row id (a positive INTEGER)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
 
 class Base(DeclarativeBase):
     """Base class of every model."""

@@ -115,9 +115,15 @@ def loan_is_active(loan: Loan, today: date | None = None) -> bool:
     return loan.status == "active" and loan.due_on is not None and (today or date.today()) <= loan.due_on
 
 
+def open_to_loans(resource: Resource) -> bool:
+    """Loans open an output's files while it stays published and not taken back into the studio
+    (withdrawn, or made studio-only, ends every loan's access at once)."""
+    return resource.status == "published" and resource.visibility != "studio"
+
+
 def active_loan(user: User | None, resource: Resource, today: date | None = None) -> Loan | None:
     """The user's school's active loan of this resource, if any."""
-    if user is None or user.role != "school" or user.school_id is None or resource.status != "published":
+    if user is None or user.role != "school" or user.school_id is None or not open_to_loans(resource):
         return None
     from library.db import get_session  # policy stays importable without an app
 

@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.util.numeric import byte_to_length
 from whoosh.fields import DATETIME, NUMERIC
 from whoosh.formats import Positions
 from whoosh.query.qcore import _NullQuery
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
 
 from search_index.schema import META_ID, NO_YEAR
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from html import escape
 
 from search_index.analysis import fold

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from library.api import api
 from library.api.lending_json import agreement_json, feedback_json, loan_json, notification_json
 from library.auth import current_actor
+from library.db import is_row_id
 from library.services import kit, lending, notifications
 from library.services.errors import InvalidInput, Unauthenticated
 
@@ -59,6 +60,8 @@ def request_loan():
     data = _body()
     try:
         resource_id = int(data.get("resource_id"))
+        if not is_row_id(resource_id):
+            raise ValueError
     except (TypeError, ValueError):
         raise InvalidInput(_("请提供要借阅的成果编号 resource_id"),
                            fields={"resource_id": _("应为成果编号（数字）")}) from None
@@ -140,7 +143,7 @@ def list_notifications():
 def read_notifications():
     data = _body()
     ids = data.get("ids")
-    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
+    if ids is not None and (not isinstance(ids, list) or not all(is_row_id(i) for i in ids)):
         raise InvalidInput(_("ids 应为通知编号的列表"), fields={"ids": _("应为数字列表")})
     changed = notifications.mark_read(_signed_in(), ids)
     return jsonify(marked=changed)

@@ -75,7 +75,7 @@ def loan_json(row: Loan, with_feedback: bool = False) -> dict:
         "ended_at": _ts(row.ended_at),
         "url": url_for("api.get_loan", loan_id=row.id, _external=True),
     }
-    if state == "active" and policy.is_school_of(actor, row.school_id):
+    if state == "active" and policy.is_school_of(actor, row.school_id) and policy.open_to_loans(row.resource):
         from library.api.serialise import file_json
 
         data["kit_url"] = url_for("api.loan_kit", loan_id=row.id, _external=True)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from library import policy
-from library.db import get_session
+from library.db import get_session, is_row_id
 from library.models import Activity, Resource, School, Studio, User
 from library.models.stats import ACTIVITY_KINDS
 from library.services import audit
@@ -28,7 +28,8 @@ def _ids(value) -> list[int]:
         text = str(item).strip()
         if not text:
             continue
-        if not text.isdigit():
+        # isdigit() also passes "²", which int() refuses; a number past the INTEGER range names no row.
+        if not (text.isascii() and text.isdigit()) or not is_row_id(int(text)):
             raise InvalidInput(_("编号应为数字：%(value)s", value=text))
         out.append(int(text))
     return list(dict.fromkeys(out))
@@ -98,7 +99,7 @@ def delete_activity(actor: User | None, studio: Studio, activity_id: int) -> Non
     if not policy.can_record_activity(actor, studio):
         raise PermissionDenied(_("只有工作室主持人、联系的研训员和管理员可以删除活动"))
     session = get_session()
-    activity = session.get(Activity, activity_id)
+    activity = session.get(Activity, activity_id) if is_row_id(activity_id) else None
     if activity is None or activity.studio_id != studio.id:
         raise NotFound(_("没有找到这条活动记录"))
     audit.record("activity.delete", actor, "activity", activity_id, studio=studio.slug, title=activity.title)

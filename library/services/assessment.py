@@ -338,6 +338,14 @@ CSV_HEADER = ["year", "studio", "studio_name", "indicator", "indicator_name", "c
               "cap", "score", "evidence"]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value: str) -> str:
+    """Text a spreadsheet will not run as a formula (OWASP CSV injection: a leading quote)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def export_csv(year: int, rows: list[StudioScores]) -> str:
     """Long format, one line per studio and indicator; evidence as 'resource:12 resource:15 …'."""
     out = io.StringIO()
@@ -345,8 +353,8 @@ def export_csv(year: int, rows: list[StudioScores]) -> str:
     writer.writerow(CSV_HEADER)
     for row in rows:
         for s in row.scores:
-            writer.writerow([year, row.figures.studio.slug, row.figures.studio.name, s.indicator.code,
-                             s.indicator.name, s.count, s.raw, "" if s.indicator.cap is None else s.indicator.cap,
+            writer.writerow([year, row.figures.studio.slug, _csv_text(row.figures.studio.name), s.indicator.code,
+                             _csv_text(s.indicator.name), s.count, s.raw, "" if s.indicator.cap is None else s.indicator.cap,
                              s.score, " ".join(f"{e.type}:{e.id}" for e in s.evidence)])
     return "\ufeff" + out.getvalue()  # Excel opens UTF-8 CSV as UTF-8 only with the BOM
 
@@ -408,6 +416,13 @@ def export_xlsx(year: int, rows: list[StudioScores]) -> bytes:
             sheet.column_dimensions[column].width = width
     summary.column_dimensions["A"].width = 20
     summary.column_dimensions["B"].width = 28
+    # openpyxl stores any text starting with "=" as a formula; titles, names and labels come from
+    # users, so every such cell is turned back into the text it is (the workbook has no formulas).
+    for sheet in book.worksheets:
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

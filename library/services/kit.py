@@ -74,8 +74,11 @@ def kit_loans(actor: User | None, loan_id: int | None = None, now: datetime | No
             raise Conflict(_("借阅包只提供给借阅学校"))
         if not policy.loan_is_active(loan, today):
             raise Conflict(_("这条借阅已结束，不能再下载借阅包"))
+        if not policy.open_to_loans(loan.resource):
+            # The same rule as the loan's links (loan_links.resolve): a withdrawn output is no longer lent.
+            raise Conflict(_("这个成果已撤回，不能再下载借阅包"))
         return [loan]
-    loans = lending.active_school_loans(actor, now)
+    loans = [loan for loan in lending.active_school_loans(actor, now) if policy.open_to_loans(loan.resource)]
     if not loans:
         raise Conflict(_("贵校目前没有借阅中的成果"))
     return loans
@@ -93,10 +96,12 @@ def plan(loans: list[Loan], now: datetime | None = None) -> list[Entry]:
         used: set[str] = set()
         files = []
         for f in resource.files:
-            name = safe_name(f.original_name, 120)
-            if name in used:
-                name = f"{f.position + 1}-{name}"
-            used.add(name)
+            base = name = safe_name(f.original_name, 120)
+            n = f.position + 1
+            # Unique ignoring case: Windows and macOS unpack "Plan.pdf" and "plan.pdf" onto one file.
+            while name.lower() in used:
+                name, n = f"{n}-{base}", n + 1
+            used.add(name.lower())
             path = f"files/{folder}/{name}"
             entries.append(Entry(path, key=f.storage_key, size=f.size, sha256=f.sha256))
             thumb = None

@@ -18,14 +18,16 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from library import policy
-from library.db import get_session
+from library.db import get_session, is_row_id
 from library.models import Agreement, Loan, LoanFeedback, Resource, School, Studio, Subject, User
 from library.models.base import utcnow
 from library.models.lending import SCOPES
 from library.models.resource import KINDS
 from library.services import audit, mail, notifications
+from library.services.clock import local_day
 from library.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 LOAN_DAYS = 30
@@ -115,7 +117,8 @@ def _scope(data: Mapping, studio: Studio, errors: dict) -> dict:
             return out
         if not ids:
             errors["resource_ids"] = _("请至少选择一个成果")
-        rows = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))} if ids else {}
+        wanted = [i for i in ids if is_row_id(i)]
+        rows = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(wanted)))} if wanted else {}
         wrong = [i for i in ids if i not in rows or rows[i].studio_id != studio.id or rows[i].visibility != "lendable"]
         if wrong:
             errors["resource_ids"] = _("这些编号不是本工作室的可借阅成果：%(ids)s", ids=", ".join(map(str, wrong)))
@@ -156,8 +159,9 @@ def create_agreement(actor: User | None, data: Mapping, now: datetime | None = N
         raise PermissionDenied(_("只有该工作室的主持人、联系研训员和管理员可以签订帮扶协议"))
     school_value = data.get("school")
     school = None
-    if isinstance(school_value, int) or (isinstance(school_value, str) and school_value.strip().isdigit()):
-        school = session.get(School, int(school_value))
+    if isinstance(school_value, int) or (isinstance(school_value, str) and school_value.strip().isdecimal()):
+        number = int(school_value)
+        school = session.get(School, number) if is_row_id(number) else None
     if school is None and school_value:
         school = session.scalar(select(School).where(School.name == str(school_value).strip()))
     if school is None:
@@ -375,8 +379,9 @@ def progress(agreement: Agreement, now: datetime | None = None) -> dict:
     rows = []
     for month in _months(agreement.starts_on, last):
         key = month.strftime("%Y-%m")
-        n_loans = sum(1 for loan in loans if loan.granted_at.strftime("%Y-%m") == key)
-        uses = [f for f in feedback if f.created_at.strftime("%Y-%m") == key]
+        # Stored times are UTC; a month is the county's (a loan on the 1st at 07:00 is that month's).
+        n_loans = sum(1 for loan in loans if local_day(loan.granted_at).strftime("%Y-%m") == key)
+        uses = [f for f in feedback if local_day(f.created_at).strftime("%Y-%m") == key]
         target = monthly_target(agreement, month)
         rows.append(MonthProgress(month=key, target=target, loans=n_loans, uses=len(uses),
                                   lessons=sum(f.lessons for f in uses), met=n_loans >= target))
@@ -484,7 +489,8 @@ def _decidable(actor: User | None, loan_id: int) -> Loan:
 
 
 def approve_loan(actor: User | None, loan_id: int, now: datetime | None = None) -> Loan:
-    """Grant a request: due in 30 days; counted under an agreement in force between the two, if any."""
+    """Grant a request: due in 30 days; counted under an agreement in force between the two, if any
+    (help between the pair counts toward its progress even outside the scope that grants at once)."""
     now, today = _clock(now)
     loan = _decidable(actor, loan_id)
     if loan.resource.visibility != "lendable" or loan.resource.status != "published":
@@ -600,19 +606,23 @@ def add_feedback(actor: User | None, loan_id: int, data: Mapping, now: datetime 
     return row
 
 
+# Lists show each loan's resource (and studio) and requester: loaded in bulk, not one query per loan.
+LIST_LOADS = (selectinload(Loan.resource), selectinload(Loan.requester))
+
+
 def school_loans(actor: User | None) -> list[Loan]:
     """Every loan of the actor's school, newest first."""
     if actor is None or actor.role != "school" or actor.school_id is None:
         raise PermissionDenied(_("只有帮扶学校账号有借阅记录"))
     return list(get_session().scalars(select(Loan).where(Loan.school_id == actor.school_id)
-                                      .order_by(Loan.requested_at.desc(), Loan.id.desc())))
+                                      .options(*LIST_LOADS).order_by(Loan.requested_at.desc(), Loan.id.desc())))
 
 
 def studio_loans(actor: User | None) -> list[Loan]:
     """Loans of the studios the actor acts for (all for admins), requests first."""
     if actor is None:
         raise PermissionDenied(_("请先登录"))
-    stmt = select(Loan)
+    stmt = select(Loan).options(*LIST_LOADS)
     if not policy.is_admin(actor):
         ids = list(policy.reviewed_ids(actor))
         if not ids:

@@ -43,6 +43,6 @@ def resolve(token: str, now: datetime | None = None) -> tuple[Loan, ResourceFile
     if loan is None or row is None or row.resource_id != loan.resource_id:
         raise PermissionDenied(_("下载链接无效"))
     today = now.date() if now else None
-    if not policy.loan_is_active(loan, today) or row.resource.status != "published":
+    if not policy.loan_is_active(loan, today) or not policy.open_to_loans(row.resource):
         raise PermissionDenied(_("借阅已结束，这个下载链接不再有效"))
     return loan, row

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from library.db import get_session
+from library.db import get_session, is_row_id
 from library.models import Notification, User
 from library.models.base import utcnow
 from library.services import mail
@@ -52,7 +52,7 @@ def mark_read(user: User, ids: Iterable[int] | None = None, now: datetime | None
     """Mark some (or, with ids None, all) of the user's notifications read; returns how many changed."""
     stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if ids is not None:
-        ids = [int(i) for i in ids]
+        ids = [i for i in map(int, ids) if is_row_id(i)]
         if not ids:
             return 0
         stmt = stmt.where(Notification.id.in_(ids))

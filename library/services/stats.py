@@ -8,7 +8,8 @@ What counts:
 - loans are loans of the studio's resources granted in the year (granted_at set, not declined);
 - an agreement counts when it was confirmed (active or ended, not a draft) and its term overlaps the year;
 - schools helped are the distinct schools with such an agreement or a loan granted in the year;
-- activities are the studio's recorded activities held in the year.
+- activities are the studio's recorded activities held in the year;
+- a year (and a day) is the county's, China Standard Time: stored UTC times are converted (services/clock.py).
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from library import policy
 from library.db import get_session
 from library.models import Activity, Agreement, Loan, Resource, School, Studio, UsageEvent, User
+from library.models.base import utcnow
 from library.models.resource import AWARD_LEVELS, KINDS, PROJECT_STATUSES
 from library.models.stats import ACTIVITY_KINDS
+from library.services.clock import local_day, utc_start
 from library.services.errors import InvalidInput, PermissionDenied
 
 FIRST_YEAR, LAST_YEAR = 1990, 2100
@@ -126,7 +130,7 @@ def output_year(resource: Resource) -> int | None:
     """The year an output counts in: its own year, else the year it was published."""
     if resource.year is not None:
         return resource.year
-    return resource.published_at.year if resource.published_at else None
+    return local_day(resource.published_at).year if resource.published_at else None
 
 
 def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
@@ -137,8 +141,13 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
     if not ids:
         return result
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
+    # Only the year's outputs leave the database (the city overview gathers every studio's catalogue);
+    # output_year() below stays the one rule.
+    in_year = or_(Resource.year == year,
+                  and_(Resource.year.is_(None), Resource.published_at >= utc_start(first),
+                       Resource.published_at < utc_start(after)))
     published = session.scalars(
-        select(Resource).where(Resource.studio_id.in_(ids), Resource.status == "published")
+        select(Resource).where(Resource.studio_id.in_(ids), Resource.status == "published", in_year)
         .order_by(Resource.id)).unique()
     for resource in published:
         if output_year(resource) == year:
@@ -146,7 +155,8 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
     loans = session.scalars(
         select(Loan).where(Loan.studio_id.in_(ids), Loan.granted_at.is_not(None),
                            Loan.status.not_in(("requested", "declined")),
-                           Loan.granted_at >= first, Loan.granted_at < after).order_by(Loan.id)).unique()
+                           Loan.granted_at >= utc_start(first), Loan.granted_at < utc_start(after))
+        .options(selectinload(Loan.resource)).order_by(Loan.id)).unique()
     for loan in loans:
         result[loan.studio_id].loans.append(loan)
         result[loan.studio_id].schools[loan.school_id] = loan.school
@@ -159,7 +169,7 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
         result[agreement.studio_id].schools[agreement.school_id] = agreement.school
     activities = session.scalars(
         select(Activity).where(Activity.studio_id.in_(ids), Activity.held_on >= first, Activity.held_on < after)
-        .order_by(Activity.held_on, Activity.id)).unique()
+        .options(selectinload(Activity.schools)).order_by(Activity.held_on, Activity.id)).unique()
     for activity in activities:
         result[activity.studio_id].activities.append(activity)
     usage = session.execute(
@@ -211,7 +221,7 @@ def help_matrix(rows: list[StudioYear]) -> tuple[list[School], list[tuple[Studio
 
 def default_year() -> int:
     """The year dashboards open on: the current one."""
-    return date.today().year
+    return local_day(utcnow()).year
 
 
 __all__ = ["ACTIVITY_KINDS", "StudioYear", "all_studios", "city_overview", "gather", "help_matrix",

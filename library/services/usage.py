@@ -1,7 +1,8 @@
 """Usage events: resource-page views and file downloads, recorded raw and counted by one rule.
 
 The rule (a view or a download *counts* when all hold):
-- one per person per resource per day for views, one per person per file per day for downloads;
+- one per person per resource per day for views, one per person per file per day for downloads
+  (the county's day, China Standard Time, not UTC's);
   a person is the signed-in user, or for anonymous visitors a hash of address + user agent + day;
 - a download request for a later byte range (Range start > 0) is a seek or a resumed transfer,
   never a new download;
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from library.db import get_session
 from library.models import Resource, ResourceFile, UsageEvent, User
 from library.models.base import utcnow
+from library.services.clock import local_day
 
 # Crawlers and scripted clients, which name themselves. Browsers count as people, headless ones too
 # (matching "HeadlessChrome" would also drop the browser tests' real downloads).
@@ -64,7 +66,7 @@ def _reason(kind: str, resource: Resource, user: User | None, user_agent: str, r
 def _record(kind: str, user: User | None, resource: Resource, file_row: ResourceFile | None,
             range_start: int, address: str | None, user_agent: str, when: datetime | None) -> UsageEvent:
     when = when or utcnow()
-    day = when.date()
+    day = local_day(when)  # "once per day" and the year an event counts in follow the county's clock
     user_agent = (user_agent or "")[:300]
     visitor = visitor_key(user, address, user_agent, day)
     reason = _reason(kind, resource, user, user_agent, range_start)
@@ -130,6 +132,7 @@ def recount() -> dict[str, int]:
         event.dedupe_key = None
     session.flush()
     for event in events:
+        event.day = local_day(event.created_at)  # events recorded before days were the county's had UTC days
         if is_bot(event.user_agent):
             reason = "bot"
         elif event.user_id is not None and uploaders.get(event.resource_id) == event.user_id:

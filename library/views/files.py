@@ -36,12 +36,21 @@ def ranged_response(storage, key: str, size: int, content_type: str, disposition
     return Response(body, status=status, headers=headers, content_type=content_type, direct_passthrough=True)
 
 
+def range_start(size: int) -> int:
+    """The first byte the request asks for, as the usage counting rule needs it: a suffix range
+    ('bytes=-500', the last 500 bytes) starts at size - 500, not at a negative offset."""
+    rng = request.range
+    if rng is None or rng.units != "bytes" or not rng.ranges:
+        return 0
+    bounds = rng.range_for_length(size)
+    return bounds[0] if bounds else max(rng.ranges[0][0], 0)
+
+
 @bp.route("/files/<int:file_id>/download", methods=["GET", "HEAD"])
 def download(file_id: int):
     row = resources.get_file(current_actor(), file_id)
     inline = request.args.get("inline") == "1"
-    rng = request.range
-    start = rng.ranges[0][0] if rng is not None and rng.ranges else 0
+    start = range_start(row.size)
     if request.method == "GET" and not inline:
         # Previews (the page's player, PDF frame and image zoom ask with ?inline=1) are not downloads;
         # counting them would rank whatever is merely looked at as "most downloaded".
@@ -90,8 +99,7 @@ def loan_download(token: str):
 
     loan, row = loan_links.resolve(token)
     inline = request.args.get("inline") == "1"
-    rng = request.range
-    start = rng.ranges[0][0] if rng is not None and rng.ranges else 0
+    start = range_start(row.size)
     if request.method == "GET" and not inline:
         usage.record_download(loan.requester, row, start, request)
     return send_stored_file(row, inline)
