@@ -5,10 +5,36 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
 
+from library.auth import current_actor
+from library.models import User
 from library.services import accounts
-from library.services.errors import Unauthenticated
+from library.services.errors import InvalidInput, Unauthenticated
 
 api = Blueprint("api", __name__)
+
+
+def signed_in() -> User:
+    """The caller, who must have sent a valid bearer token."""
+    actor = current_actor()
+    if actor is None:
+        raise Unauthenticated(_("请使用 Authorization: Bearer 令牌"))
+    return actor
+
+
+def request_object(*, flat: bool = False) -> dict:
+    """The request's JSON object, or its form fields (a field sent several times gives a list).
+
+    `flat` asks for text and number values only (and one value per form field)."""
+    data = request.get_json(silent=True)
+    if data is None:
+        if flat:
+            return request.form.to_dict()
+        return {k: vs[0] if len(vs) == 1 else vs for k, vs in request.form.lists()}
+    if not isinstance(data, dict):
+        raise InvalidInput(_("请求体应是一个 JSON 对象"))
+    if flat and any(isinstance(v, (dict, list)) for v in data.values()):
+        raise InvalidInput(_("请求体应是一个 JSON 对象，值为文字或数字"))
+    return data
 
 
 @api.before_request

@@ -7,33 +7,16 @@ import re
 from flask import Response, jsonify, request
 from flask_babel import gettext as _
 
-from library.api import api
-from library.auth import current_actor
+from library.api import api, request_object, signed_in
 from library.services import activities, assessment, stats, studios
-from library.services.errors import InvalidInput, NotFound, Unauthenticated
+from library.services.errors import NotFound
 
 EXPORT = re.compile(r"^(\d{4})(?:\.(xlsx|csv|json))?$")
 
 
-def _signed_in():
-    actor = current_actor()
-    if actor is None:
-        raise Unauthenticated(_("请使用 Authorization: Bearer 令牌"))
-    return actor
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if data is None:
-        data = {k: vs[0] if len(vs) == 1 else vs for k, vs in request.form.lists()}
-    if not isinstance(data, dict):
-        raise InvalidInput(_("请求体应是一个 JSON 对象"))
-    return data
-
-
 @api.get("/studios/<slug>/stats")
 def studio_stats(slug: str):
-    actor = _signed_in()
+    actor = signed_in()
     year = stats.parse_year(request.args.get("year", stats.default_year()))
     return jsonify(stats.studio_year(actor, studios.get_studio(slug), year).as_json())
 
@@ -41,13 +24,13 @@ def studio_stats(slug: str):
 @api.get("/stats")
 def city_stats():
     year = stats.parse_year(request.args.get("year", stats.default_year()))
-    rows = stats.city_overview(_signed_in(), year)
+    rows = stats.city_overview(signed_in(), year)
     return jsonify(year=year, studios=[row.as_json() for row in rows])
 
 
 @api.get("/studios/<slug>/activities")
 def list_activities(slug: str):
-    actor = _signed_in()
+    actor = signed_in()
     year = request.args.get("year")
     rows = activities.list_activities(actor, studios.get_studio(slug), stats.parse_year(year) if year else None)
     return jsonify(items=[activities.activity_json(a) for a in rows])
@@ -55,7 +38,7 @@ def list_activities(slug: str):
 
 @api.post("/studios/<slug>/activities")
 def create_activity(slug: str):
-    activity = activities.record_activity(_signed_in(), studios.get_studio(slug), _body())
+    activity = activities.record_activity(signed_in(), studios.get_studio(slug), request_object())
     return jsonify(activities.activity_json(activity)), 201
 
 
@@ -65,7 +48,7 @@ def assessment_export(spec: str):
     if match is None:
         raise NotFound(_("考核地址应为 /api/v1/assessment/2024、2024.xlsx 或 2024.csv"))
     year = stats.parse_year(match.group(1))
-    rows = assessment.assessment(_signed_in(), year)
+    rows = assessment.assessment(signed_in(), year)
     fmt = match.group(2) or "json"
     if fmt == "xlsx":
         return Response(assessment.export_xlsx(year, rows),
@@ -79,15 +62,15 @@ def assessment_export(spec: str):
 
 @api.get("/indicators")
 def list_indicators():
-    _signed_in()
+    signed_in()
     return jsonify(items=[assessment.indicator_json(i) for i in assessment.indicators(include_inactive=True)])
 
 
 @api.post("/indicators")
 def create_indicator():
-    return jsonify(assessment.indicator_json(assessment.save_indicator(_signed_in(), _body()))), 201
+    return jsonify(assessment.indicator_json(assessment.save_indicator(signed_in(), request_object()))), 201
 
 
 @api.patch("/indicators/<code>")
 def update_indicator(code: str):
-    return jsonify(assessment.indicator_json(assessment.save_indicator(_signed_in(), _body(), code)))
+    return jsonify(assessment.indicator_json(assessment.save_indicator(signed_in(), request_object(), code)))
