@@ -116,7 +116,7 @@ def plan(loans: list[Loan], now: datetime | None = None) -> list[Entry]:
         "loans": [{"loan_id": i["loan"].id, "resource_id": i["resource"].id, "title": i["resource"].title,
                    "studio": i["resource"].studio.name, "granted_at": i["loan"].granted_at.isoformat() + "Z",
                    "due_on": i["loan"].due_on.isoformat()} for i in items],
-        "notice": "Files are lent for the loan period only; please delete them after the due date.",
+        "notice": _("本包中的成果仅供借阅期内使用，到期后请删除。"),
     }
     html = render_template("lending/kit_index.html", items=items, stamp=stamp)
     entries.insert(0, Entry("index.html", data=html.encode(), compress=True))
