@@ -111,8 +111,13 @@ def can_download(user: User | None, resource: Resource, today: date | None = Non
 # ---------------------------------------------------------------- lending (issue 6)
 
 def loan_is_active(loan: Loan, today: date | None = None) -> bool:
-    """A loan opens files only while granted and not past its due date, whether or not a sweep ran."""
-    return loan.status == "active" and loan.due_on is not None and (today or date.today()) <= loan.due_on
+    """A loan opens files only while granted and not past its due date (a county day), whether or
+    not a sweep ran."""
+    if today is None:
+        from library.services import clock  # policy stays importable without an app
+
+        today = clock.today()
+    return loan.status == "active" and loan.due_on is not None and today <= loan.due_on
 
 
 def open_to_loans(resource: Resource) -> bool:

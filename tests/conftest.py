@@ -9,7 +9,9 @@ import re
 import shutil
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -224,3 +226,8 @@ def csrf_token(client, path: str) -> str:
 def login(client, username: str, password: str = PASSWORD):
     token = csrf_token(client, "/login")
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def county_today() -> date:
+    """The county's calendar day (Asia/Shanghai), which loans and agreements are judged by."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()

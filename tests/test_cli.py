@@ -1,7 +1,7 @@
 """The command line: accounts, studios, tokens, manifest import, demo."""
 
 import csv
-from datetime import date, timedelta
+from datetime import timedelta
 
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -9,6 +9,7 @@ from sqlalchemy import select
 from library.db import get_session
 from library.models import Loan, Membership, Resource, Studio, User
 from library.services import accounts, stats, studios
+from tests.conftest import county_today
 
 
 def test_users_studios_members_and_tokens(app, runner):
@@ -121,10 +122,10 @@ def test_demo_data_is_realistic_and_idempotent(app, runner):
     with app.app_context():
         admin = accounts.get_user("admin")
         studio = studios.get_studio("wang-math")
-        this_year = stats.studio_year(admin, studio, date.today().year).as_json()
+        this_year = stats.studio_year(admin, studio, county_today().year).as_json()
         assert this_year["loans"] == this_year["loans_under_agreements"] == 1
         assert [s["name"] for s in this_year["schools"]] == ["城关镇第二小学"]
-        trained_on = date.today() - timedelta(days=20)
+        trained_on = county_today() - timedelta(days=20)
         assert stats.studio_year(admin, studio, trained_on.year).as_json()["participants"] == 86
         loan = get_session().scalars(select(Loan)).one()
         assert loan.status == "active" and loan.feedback[0].rating == 5

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from library.db import get_session
 from library.models import Resource, ResourceFile, School, Studio, User
 from library.services import accounts, studios
-from tests.conftest import PASSWORD, bearer, csrf_token, login, make_app
+from tests.conftest import PASSWORD, bearer, county_today, csrf_token, login, make_app
 
 VISIBILITIES = ("public", "internal", "studio", "lendable")
 STATUSES = ("draft", "submitted", "published", "returned", "withdrawn")
@@ -162,7 +162,7 @@ def _file_ids(app, rid: int) -> list[int]:
 
 def _lend_every_lendable(app, resources) -> None:
     """Active loans (due in 30 days) of every lendable resource to the school_loan account's school."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from library.models import Loan
 
@@ -173,7 +173,7 @@ def _lend_every_lendable(app, resources) -> None:
             if cell[0] == "lendable":
                 studio_id = session.scalar(select(Resource.studio_id).where(Resource.id == rid))
                 session.add(Loan(resource_id=rid, studio_id=studio_id, school_id=user.school_id, requester_id=user.id,
-                                 purpose="matrix", status="active", due_on=date.today() + timedelta(days=30)))
+                                 purpose="matrix", status="active", due_on=county_today() + timedelta(days=30)))
         session.commit()
 
 

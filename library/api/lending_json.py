@@ -10,7 +10,7 @@ from flask import url_for
 from library import policy
 from library.auth import current_actor
 from library.models import Agreement, Loan, LoanFeedback, Notification
-from library.services import lending
+from library.services import clock, lending
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -39,7 +39,7 @@ def agreement_json(row: Agreement, with_progress: bool = False) -> dict:
         "outcomes": row.outcomes,
         "status": row.status,
         "state": lending.agreement_state(row),
-        "in_force": lending.in_force(row, date.today()),
+        "in_force": lending.in_force(row, clock.today()),
         "studio_confirmed_at": _ts(row.studio_confirmed_at),
         "school_confirmed_at": _ts(row.school_confirmed_at),
         "created_at": _ts(row.created_at),

@@ -14,6 +14,11 @@ def zone() -> ZoneInfo:
     return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
 
 
+def today() -> date:
+    """The county's calendar day now: loans fall due and agreements start and end by it."""
+    return local_day(datetime.now(UTC).replace(tzinfo=None))
+
+
 def local_day(moment: datetime) -> date:
     """The county's calendar day of a stored (naive UTC) moment."""
     return moment.replace(tzinfo=UTC).astimezone(zone()).date()

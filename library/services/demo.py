@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from library.db import get_session
 from library.models import Resource, School, Studio, User
-from library.services import accounts, activities, lending, resources, samples, schools, studios
+from library.services import (
+    accounts,
+    activities,
+    clock,
+    lending,
+    resources,
+    samples,
+    schools,
+    studios,
+)
 
 DEMO_PASSWORD = "demo-password"
 
@@ -120,7 +129,7 @@ def _demo_assistance() -> list[str]:
     session = get_session()
     if session.scalar(select(School).where(School.name == WEAK_SCHOOL)) is not None:
         return []
-    today = date.today()
+    today = clock.today()
     school = schools.create_school(WEAK_SCHOOL, weak=True, subjects=["math"], stages=["primary"])
     school_user = accounts.create_user("chengguan", "school", DEMO_PASSWORD, "城关二小教务处", school=WEAK_SCHOOL)
     coordinator = accounts.get_user("yanxun")

@@ -13,7 +13,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import render_template
 from flask_babel import gettext as _
@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from library import policy
 from library.models import Loan, User
 from library.models.base import utcnow
-from library.services import lending
+from library.services import clock, lending
 from library.services.errors import Conflict
 
 UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -67,7 +67,7 @@ class _Sink:
 
 def kit_loans(actor: User | None, loan_id: int | None = None, now: datetime | None = None) -> list[Loan]:
     """The loans a kit holds: one loan, or every active loan of the actor's school."""
-    today = now.date() if now else date.today()
+    today = clock.local_day(now) if now else clock.today()
     if loan_id is not None:
         loan = lending.get_loan(actor, loan_id)
         if not policy.is_school_of(actor, loan.school_id):

@@ -2,7 +2,7 @@
 the help happened.
 
 Time is injectable: every function that depends on "now" takes `now` (a naive UTC datetime), and
-the day a loan is judged by is that moment's date, so tests replay a script of events without
+the day a loan is judged by is that moment's county date (Asia/Shanghai), so tests replay a script of events without
 touching the clock. A loan opens files only while `status == "active"` and today <= `due_on`
 (policy.loan_is_active), so access ends on time even when no sweep has run; `sweep` then records
 it and sends the notices.
@@ -26,7 +26,7 @@ from library.models import Agreement, Loan, LoanFeedback, Resource, School, Stud
 from library.models.base import utcnow
 from library.models.lending import SCOPES
 from library.models.resource import KINDS
-from library.services import audit, mail, notifications
+from library.services import audit, clock, mail, notifications
 from library.services.clock import local_day
 from library.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
@@ -40,11 +40,10 @@ PERIOD_WORDS = {"周": "week", "月": "month", "学期": "term"}
 
 
 def _clock(now: datetime | None) -> tuple[datetime, date]:
-    """The moment (naive UTC, as stored) and the calendar day loans are judged by: the server's
-    local day, like policy.loan_is_active; an injected `now` stands for both."""
-    if now is None:
-        return utcnow(), date.today()
-    return now, now.date()
+    """The moment (naive UTC, as stored) and the county's calendar day of it, which loans and
+    agreements are judged by (like policy.loan_is_active); tests inject `now`."""
+    now = now or utcnow()
+    return now, clock.local_day(now)
 
 
 # ---------------------------------------------------------------- input parsing
@@ -288,7 +287,7 @@ def in_force(agreement: Agreement, today: date) -> bool:
 
 def agreement_state(agreement: Agreement, today: date | None = None) -> str:
     """What to show: draft (awaiting confirmation), pending (confirmed, not started), active, ended."""
-    today = today or date.today()
+    today = today or clock.today()
     if agreement.status == "active":
         if today > agreement.ends_on:
             return "ended"
@@ -400,7 +399,7 @@ def progress(agreement: Agreement, now: datetime | None = None) -> dict:
 
 def loan_state(loan: Loan, today: date | None = None) -> str:
     """The status to show: an active loan past its due date is expired even before the sweep runs."""
-    if loan.status == "active" and not policy.loan_is_active(loan, today or date.today()):
+    if loan.status == "active" and not policy.loan_is_active(loan, today or clock.today()):
         return "expired"
     return loan.status
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,7 +10,7 @@ from flask_login import login_required
 from library import policy
 from library.auth import current_actor
 from library.i18n import vocab_name
-from library.services import lending, notifications, schools, studios
+from library.services import clock, lending, notifications, schools, studios
 from library.services.errors import DomainError, PermissionDenied
 from library.views.auth import safe_next
 
@@ -220,7 +218,7 @@ def requests():
     actor = current_actor()
     rows = lending.studio_loans(actor)
     return render_template("lending/requests.html", loans=rows, loan_state=lending.loan_state,
-                           feedback=lending.feedback_for(rows), today=date.today())
+                           feedback=lending.feedback_for(rows), today=clock.today())
 
 
 @bp.post("/loans/<int:loan_id>/<any(approve, decline):action>")

@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_teacher_journey import sign_in
-from tests.conftest import upload
+from tests.conftest import county_today, upload
 from tests.lending.test_kit import check_kit
 
 TITLE = "分数的意义：借阅验收教学设计"
@@ -113,13 +113,13 @@ def test_school_borrows_uses_and_reports(browser, live_server, school_world, tmp
     assert host.get_by_text(re.compile("希望小学 反馈了")).is_visible()
 
     # Under an assistance agreement, confirmed by both sides, the next loan is granted at once.
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     host.goto("/agreements/new")
     host.get_by_label("帮扶学校").select_option("希望小学")
     host.locator("input[name=subjects][value=math]").check()
-    host.get_by_label("开始日期").fill((date.today() - timedelta(days=1)).isoformat())
-    host.get_by_label("结束日期").fill((date.today() + timedelta(days=180)).isoformat())
+    host.get_by_label("开始日期").fill((county_today() - timedelta(days=1)).isoformat())
+    host.get_by_label("结束日期").fill((county_today() + timedelta(days=180)).isoformat())
     host.get_by_label("约定频次（次数）").fill("2")
     host.get_by_label("预期成效").fill("三年级数学组每月借阅两次，期末均分提高 5 分")
     host.get_by_role("button", name="创建协议").click()

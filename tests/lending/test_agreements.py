@@ -11,6 +11,7 @@ from library.db import get_session
 from library.models import Agreement
 from library.services import lending
 from library.services.errors import InvalidInput
+from tests.conftest import county_today
 from tests.lending.conftest import agreement_body, bearer
 
 
@@ -121,7 +122,7 @@ def test_status_active_records_a_signed_agreement_for_the_bureau_only(client, le
 @pytest.mark.parametrize("who", ["admin", "coordinator"])
 def test_the_bureau_records_agreements_in_force_and_loans_are_granted_at_once(client, lend, who):
     token = lend.world.admin_token if who == "admin" else lend.coordinator_token
-    today = date.today()
+    today = county_today()
     body = agreement_body(starts_on=today.replace(month=1, day=1).isoformat(),
                           ends_on=today.replace(month=12, day=31).isoformat())
     created = client.post("/api/v1/agreements", json=body, headers=bearer(token))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from library.db import get_session
 from library.models import Loan, School, User
+from tests.conftest import county_today
 from tests.lending.conftest import bearer
 from tests.lending.test_loans import active_agreement, borrow
 
@@ -33,7 +34,7 @@ def test_loans_sweep_command_and_the_worker_sweep(app, client, lend):
     assert result.exit_code == 0 and "expired 0 loans" in result.output
     with app.app_context():
         row = get_session().get(Loan, loan["id"])
-        row.due_on = date.today() - timedelta(days=1)  # the loan's time ran out
+        row.due_on = county_today() - timedelta(days=1)  # the loan's time ran out
         get_session().commit()
     # Access has already ended by date; the worker's sweep then records it.
     assert client.get(loan["files"][0]["download_url"]).status_code == 403

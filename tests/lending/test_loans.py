@@ -12,6 +12,7 @@ from library.db import get_session
 from library.models import Loan, Resource, User
 from library.services import lending, loan_links
 from library.services.errors import Conflict, PermissionDenied
+from tests.conftest import county_today
 from tests.lending.conftest import agreement_body, bearer
 
 
@@ -21,8 +22,8 @@ def borrow(client, token, resource_id, purpose="七年级数学组集体备课",
 
 
 def active_agreement(client, lend, **overrides):
-    body = agreement_body(status="active", starts_on=(date.today() - timedelta(days=60)).isoformat(),
-                          ends_on=(date.today() + timedelta(days=300)).isoformat(), **overrides)
+    body = agreement_body(status="active", starts_on=(county_today() - timedelta(days=60)).isoformat(),
+                          ends_on=(county_today() + timedelta(days=300)).isoformat(), **overrides)
     response = client.post("/api/v1/agreements", json=body, headers=bearer(lend.coordinator_token))
     assert response.status_code == 201, response.json
     return response.json
@@ -40,7 +41,7 @@ def test_granted_at_once_under_an_agreement_that_covers_it(client, lend):
     assert response.status_code == 201
     loan = response.json
     assert loan["status"] == "active" and loan["agreement_id"] == agreement["id"]
-    assert loan["due_on"] == (date.today() + timedelta(days=30)).isoformat()
+    assert loan["due_on"] == (county_today() + timedelta(days=30)).isoformat()
     assert loan["class_period"] == "七(2)班 第3周" and loan["kit_url"].endswith(f"/loans/{loan['id']}/kit")
     assert response.headers["Location"].endswith(f"/api/v1/loans/{loan['id']}")
     got = client.get(f"/api/v1/loans/{loan['id']}", headers=bearer(lend.school_token)).json
@@ -71,7 +72,7 @@ def test_not_covered_waits_for_the_host_who_approves(client, lend):
     approved = client.post(f"/api/v1/loans/{loan['id']}/approve", headers=bearer(lend.world.host_token))
     assert approved.status_code == 200
     assert approved.json["status"] == "active"
-    assert approved.json["due_on"] == (date.today() + timedelta(days=30)).isoformat()
+    assert approved.json["due_on"] == (county_today() + timedelta(days=30)).isoformat()
     # Counted under the agreement in force between the two, though its scope did not grant it.
     assert approved.json["agreement_id"] is not None
     assert client.post(f"/api/v1/loans/{loan['id']}/approve", headers=bearer(lend.world.host_token)).status_code == 409
@@ -247,7 +248,7 @@ def test_the_database_refuses_a_second_open_loan(app, lend, client):
         session = get_session()
         first = session.get(Loan, loan["id"])
         session.add(Loan(resource_id=first.resource_id, studio_id=first.studio_id, school_id=first.school_id,
-                         purpose="again", status="active", due_on=date.today()))
+                         purpose="again", status="active", due_on=county_today()))
         with pytest.raises(IntegrityError):
             session.commit()
         session.rollback()
@@ -262,7 +263,7 @@ def test_an_overdue_unswept_loan_does_not_block_a_new_request(app, client, lend)
     active_agreement(client, lend)
     loan = borrow(client, lend.school_token, lend.lendable).json
     with app.app_context():
-        get_session().get(Loan, loan["id"]).due_on = date.today() - timedelta(days=1)
+        get_session().get(Loan, loan["id"]).due_on = county_today() - timedelta(days=1)
         get_session().commit()
     again = borrow(client, lend.school_token, lend.lendable)
     assert again.status_code == 201 and again.json["status"] == "active"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from library.db import get_session
 from library.models import Agreement, Loan
-from tests.conftest import csrf_token, login
+from tests.conftest import county_today, csrf_token, login
 from tests.lending.test_loans import active_agreement
 
 
@@ -89,8 +89,8 @@ def test_agreement_form_validation_and_creation(app, client, lend):
         assert get_session().scalar(select(func.count(Agreement.id))) == 0
     good = client.post("/agreements/new", data={
         "csrf_token": token, "studio": "wang-math", "school": "希望小学", "subjects": ["math"], "scope": "filter",
-        "kinds": ["paper", "lesson_video"], "starts_on": (date.today() + timedelta(days=10)).isoformat(),
-        "ends_on": (date.today() + timedelta(days=200)).isoformat(),
+        "kinds": ["paper", "lesson_video"], "starts_on": (county_today() + timedelta(days=10)).isoformat(),
+        "ends_on": (county_today() + timedelta(days=200)).isoformat(),
         "frequency_count": "2", "frequency_period": "month", "outcomes": "期末数学均分提高"})
     assert good.status_code == 302
     detail = client.get(good.headers["Location"]).get_data(as_text=True)

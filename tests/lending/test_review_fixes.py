@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import date, datetime
 
 import pytest
 
+from library.services import accounts, lending
+from library.services.errors import Conflict
 from tests.lending.conftest import agreement_body, bearer
 from tests.lending.test_loans import active_agreement, borrow, download
 
@@ -128,3 +131,20 @@ def test_an_output_taken_back_into_the_studio_closes_its_loans(client, lend):
     client.patch(f"/api/v1/resources/{lend.lendable_video}", json={"visibility": "public"},
                  headers=bearer(lend.world.host_token))
     assert download(client, link) in (200, 302)
+
+
+def test_loans_fall_due_by_the_countys_calendar_not_utcs(app, client, lend):
+    loan_id = borrow(client, lend.school_token, lend.lendable).json["id"]  # no agreement: requested
+    evening_utc = datetime(2026, 3, 2, 17, 0)  # already 3 March, 01:00, in the county
+    with app.app_context():
+        host = accounts.get_user("wangli")
+        loan = lending.approve_loan(host, loan_id, now=evening_utc)
+        assert loan.due_on == date(2026, 4, 2)  # 3 March + 30 days
+        assert lending.loan_state(loan, date(2026, 4, 2)) == "active"
+        school = accounts.get_user("xiwang")
+        # 2 April 16:01 UTC is already 3 April in the county: the loan has run out there.
+        with pytest.raises(Conflict, match="未到期"):
+            lending.renew_loan(school, loan_id, now=datetime(2026, 4, 2, 16, 1))
+        assert lending.renew_loan(school, loan_id, now=datetime(2026, 4, 2, 15, 59)).due_on == date(2026, 5, 2)
+        assert lending.sweep(now=datetime(2026, 5, 2, 15, 59))["expired"] == 0
+        assert lending.sweep(now=datetime(2026, 5, 2, 16, 1))["expired"] == 1
