@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
 
 from flask import url_for
 
 from library import policy
+from library.api.serialise import day, utc_time
 from library.auth import current_actor
 from library.models import Agreement, Loan, LoanFeedback, Notification
 from library.services import clock, lending
-
-
-def _ts(value: datetime | None) -> str | None:
-    return value.isoformat() + "Z" if value else None
-
-
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def agreement_json(row: Agreement, with_progress: bool = False) -> dict:
@@ -32,17 +24,17 @@ def agreement_json(row: Agreement, with_progress: bool = False) -> dict:
         "subjects": row.subjects,
         "scope": {"type": row.scope, "resource_ids": row.scope_resource_ids, "kinds": row.scope_kinds,
                   "subjects": row.scope_subjects},
-        "starts_on": _day(row.starts_on),
-        "ends_on": _day(row.ends_on),
+        "starts_on": day(row.starts_on),
+        "ends_on": day(row.ends_on),
         "frequency": {"count": row.frequency_count, "per": row.frequency_period,
                       "text": f"{row.frequency_count}/{row.frequency_period}"},
         "outcomes": row.outcomes,
         "status": row.status,
         "state": lending.agreement_state(row),
         "in_force": lending.in_force(row, clock.today()),
-        "studio_confirmed_at": _ts(row.studio_confirmed_at),
-        "school_confirmed_at": _ts(row.school_confirmed_at),
-        "created_at": _ts(row.created_at),
+        "studio_confirmed_at": utc_time(row.studio_confirmed_at),
+        "school_confirmed_at": utc_time(row.school_confirmed_at),
+        "created_at": utc_time(row.created_at),
         "url": url_for("lending.agreement", agreement_id=row.id, _external=True),
     }
     if with_progress:
@@ -65,14 +57,14 @@ def loan_json(row: Loan, with_feedback: bool = False) -> dict:
         "purpose": row.purpose,
         "class_period": row.class_period,
         "status": state,
-        "requested_at": _ts(row.requested_at),
-        "decided_at": _ts(row.decided_at),
+        "requested_at": utc_time(row.requested_at),
+        "decided_at": utc_time(row.decided_at),
         "decline_reason": row.decline_reason,
-        "granted_at": _ts(row.granted_at),
-        "due_on": _day(row.due_on),
+        "granted_at": utc_time(row.granted_at),
+        "due_on": day(row.due_on),
         "renewals": row.renewals,
         "can_renew": state == "active" and row.renewals < 1,
-        "ended_at": _ts(row.ended_at),
+        "ended_at": utc_time(row.ended_at),
         "url": url_for("api.get_loan", loan_id=row.id, _external=True),
     }
     if state == "active" and policy.is_school_of(actor, row.school_id) and policy.open_to_loans(row.resource):
@@ -87,10 +79,10 @@ def loan_json(row: Loan, with_feedback: bool = False) -> dict:
 
 def feedback_json(row: LoanFeedback) -> dict:
     return {"id": row.id, "loan_id": row.loan_id, "lessons": row.lessons, "rating": row.rating,
-            "comment": row.comment, "created_at": _ts(row.created_at)}
+            "comment": row.comment, "created_at": utc_time(row.created_at)}
 
 
 def notification_json(row: Notification) -> dict:
     return {"id": row.id, "kind": row.kind, "subject_type": row.subject_type, "subject_id": row.subject_id,
-            "text": row.text, "link": row.link, "created_at": _ts(row.created_at), "read": row.read_at is not None,
+            "text": row.text, "link": row.link, "created_at": utc_time(row.created_at), "read": row.read_at is not None,
             "email_status": row.email_status}

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from sqlalchemy import select
 
 from library import policy
 from library.api import api
 from library.api.serialise import resource_json, studio_json
 from library.auth import current_actor
-from library.db import get_session
-from library.models import Stage, Subject
 from library.services import resources, search, studios
 from library.uploads import incoming_files
 
@@ -63,9 +60,7 @@ def list_studios():
 
 @api.get("/subjects")
 def list_subjects():
-    session = get_session()
-    subjects = session.scalars(select(Subject).order_by(Subject.position))
-    stages = session.scalars(select(Stage).order_by(Stage.position))
+    subjects, stages = studios.vocabularies()
     return jsonify(
         subjects=[{"code": s.code, "name": s.name_zh, "name_en": s.name_en} for s in subjects],
         stages=[{"code": s.code, "name": s.name_zh, "name_en": s.name_en} for s in stages],

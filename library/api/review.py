@@ -6,7 +6,7 @@ from flask import jsonify
 
 from library import policy
 from library.api import api, request_object, signed_in
-from library.api.serialise import resource_json
+from library.api.serialise import resource_json, utc_time
 from library.auth import current_actor
 from library.services import review
 
@@ -40,7 +40,7 @@ def history(resource_id: int):
         {"action": e.action, "from": e.from_status, "to": e.to_status,
          "comment": e.comment if private else "",
          "by": (e.actor.username if e.actor else None) if private else None,
-         "at": e.created_at.isoformat() + "Z"}
+         "at": utc_time(e.created_at)}
         for e in review.history(resource)
     ])
 

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask import url_for
 
 from library.models import Resource, ResourceFile, Studio
+
+
+def utc_time(value: datetime | None) -> str | None:
+    """A stored (naive UTC) moment as ISO 8601 with its Z."""
+    return value.isoformat() + "Z" if value else None
+
+
+def day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def file_json(row: ResourceFile, loan=None) -> dict:
@@ -64,7 +75,7 @@ def resource_json(row: Resource) -> dict:
         "visibility": row.visibility,
         "status": row.status,
         "download_count": row.download_count,
-        "created_at": row.created_at.isoformat() + "Z",
+        "created_at": utc_time(row.created_at),
         "url": url_for("pages.resource", resource_id=row.id, _external=True),
         "files": [file_json(f, loan) for f in row.files],
     }

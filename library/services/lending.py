@@ -29,6 +29,7 @@ from library.models.resource import KINDS
 from library.services import audit, clock, mail, notifications
 from library.services.clock import local_day
 from library.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from library.services.resources import get_resource, split_list
 
 LOAN_DAYS = 30
 DUE_NOTICE_DAYS = 3
@@ -49,13 +50,10 @@ def _clock(now: datetime | None) -> tuple[datetime, date]:
 # ---------------------------------------------------------------- input parsing
 
 def _list(value) -> list[str]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in re.split(r"[,，、;；\s]+", value) if v.strip()]
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    raise InvalidInput(_("应为列表或用逗号分隔的文字"))
+    """Codes or ids given as a list or as '1，2、3' (resources.split_list); anything else is refused."""
+    if value is not None and not isinstance(value, (str, list, tuple)):
+        raise InvalidInput(_("应为列表或用逗号分隔的文字"))
+    return split_list(value)
 
 
 def _date(data: Mapping, name: str, errors: dict) -> date | None:
@@ -423,8 +421,6 @@ def request_loan(actor: User | None, resource_id: int, purpose: str, class_perio
                  now: datetime | None = None) -> Loan:
     """A school asks to borrow a lendable output: granted at once under an agreement in force that
     covers it, otherwise waiting for the studio's host."""
-    from library.services.resources import get_resource
-
     now, today = _clock(now)
     if actor is None:
         raise PermissionDenied(_("请先登录"))

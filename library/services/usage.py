@@ -98,22 +98,15 @@ def _record(kind: str, user: User | None, resource: Resource, file_row: Resource
     return event
 
 
-def record_view(user: User | None, resource: Resource, request=None, *, address: str | None = None,
-                user_agent: str = "", when: datetime | None = None) -> UsageEvent | None:
-    """Record a resource-page view (from the request's address and user agent when given); a HEAD
-    request only asks about the page, so it records nothing."""
-    if request is not None:
-        if request.method != "GET":
-            return None
-        address, user_agent = request.remote_addr, request.headers.get("User-Agent", "")
+def record_view(user: User | None, resource: Resource, *, address: str | None = None,
+                user_agent: str = "", when: datetime | None = None) -> UsageEvent:
+    """Record a resource-page view (a GET of the page; the view leaves HEAD requests out)."""
     return _record("view", user, resource, None, 0, address, user_agent, when)
 
 
-def record_download(user: User | None, file_row: ResourceFile, range_start: int, request=None, *,
+def record_download(user: User | None, file_row: ResourceFile, range_start: int, *,
                     address: str | None = None, user_agent: str = "", when: datetime | None = None) -> UsageEvent:
     """Record a file download (not an inline preview): the one call every download path makes."""
-    if request is not None:
-        address, user_agent = request.remote_addr, request.headers.get("User-Agent", "")
     return _record("download", user, file_row.resource, file_row, int(range_start or 0), address,
                    user_agent, when)
 

@@ -1,1 +1,10 @@
 """HTML blueprints: parse the request, call a service, render."""
+
+from __future__ import annotations
+
+from flask import request
+
+
+def visitor() -> dict[str, str | None]:
+    """Who is asking, as usage counting needs it: the address and the browser's user agent."""
+    return {"address": request.remote_addr, "user_agent": request.headers.get("User-Agent", "")}

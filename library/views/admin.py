@@ -10,7 +10,7 @@ from sqlalchemy import select
 from library import policy
 from library.auth import current_actor
 from library.db import get_session
-from library.models import Studio, Subject, User
+from library.models import Studio, User
 from library.models.studio import STUDIO_ROLES
 from library.models.user import SITE_ROLES
 from library.services import accounts, audit, schools, studios
@@ -138,8 +138,7 @@ def subjects():
         _attempt(lambda: studios.save_subject(form.get("code", ""), form.get("name_zh", ""),
                                               form.get("name_en", ""), actor), _("已保存"))
         return redirect(url_for("admin.subjects"))
-    rows = get_session().scalars(select(Subject).order_by(Subject.position)).all()
-    return render_template("admin/subjects.html", subjects=rows)
+    return render_template("admin/subjects.html", subjects=studios.vocabularies()[0])
 
 
 @bp.get("/audit")

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, request
 
 from library.auth import current_actor
 from library.services import resources, usage
+from library.views import visitor
 from storage import ObjectNotFound, content_disposition
 
 bp = Blueprint("files", __name__)
@@ -48,18 +49,18 @@ def range_start(size: int) -> int:
 
 @bp.route("/files/<int:file_id>/download", methods=["GET", "HEAD"])
 def download(file_id: int):
-    row = resources.get_file(current_actor(), file_id)
+    actor = current_actor()
+    return deliver(actor, resources.get_file(actor, file_id))
+
+
+def deliver(user, row):
+    """Count the download, then send the file: a presigned redirect (S3) or the bytes themselves,
+    with Range support."""
     inline = request.args.get("inline") == "1"
-    start = range_start(row.size)
     if request.method == "GET" and not inline:
         # Previews (the page's player, PDF frame and image zoom ask with ?inline=1) are not downloads;
         # counting them would rank whatever is merely looked at as "most downloaded".
-        usage.record_download(current_actor(), row, start, request)
-    return send_stored_file(row, inline)
-
-
-def send_stored_file(row, inline: bool):
-    """A presigned redirect (S3) or the bytes themselves, with Range support."""
+        usage.record_download(user, row, range_start(row.size), **visitor())
     storage = current_app.extensions["storage"]
     if current_app.config["PRESIGNED_DOWNLOADS"]:
         url = storage.presigned_url(
@@ -98,8 +99,4 @@ def loan_download(token: str):
     from library.services import loan_links
 
     loan, row = loan_links.resolve(token)
-    inline = request.args.get("inline") == "1"
-    start = range_start(row.size)
-    if request.method == "GET" and not inline:
-        usage.record_download(loan.requester, row, start, request)
-    return send_stored_file(row, inline)
+    return deliver(loan.requester, row)

@@ -10,6 +10,7 @@ from library.auth import current_actor
 from library.db import get_session
 from library.models import Resource, Stage, Subject
 from library.services import catalogue, resources, search, studios, usage
+from library.views import visitor
 
 bp = Blueprint("pages", __name__)
 
@@ -110,7 +111,8 @@ def studio(slug: str):
 def resource(resource_id: int):
     actor = current_actor()
     row = resources.get_resource(actor, resource_id)
-    usage.record_view(actor, row, request)
+    if request.method == "GET":  # HEAD only asks about the page
+        usage.record_view(actor, row, **visitor())
     return render_template(
         "resource.html",
         resource=row,
