@@ -7,7 +7,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_CHAR = re.compile(f"[{HAN}]")
 _HAN_RUN = re.compile(f"[{HAN}]+")
 _WORD_RUN = re.compile(f"[{HAN}]+|[^\\W_]+")
+_CUT_CACHE_CHARS = 64  # texts up to this long have their jieba words cached (titles, names)
 _FOLD_ARRAY_FROM = 48  # characters: shorter texts are folded with str.translate
 
 
@@ -126,6 +127,7 @@ def _load_terms() -> None:
         for word in dict.fromkeys(words):
             if not jieba.dt.FREQ.get(word) or len(word) > 2:
                 jieba.add_word(word)
+        _cut_short.cache_clear()
         _terms_loaded = True
 
 
@@ -163,7 +165,14 @@ def jieba_frequencies() -> dict[str, int]:
 
 def _is_word(text: str) -> bool:
     """Whether a segment has a letter or digit, i.e. is neither space nor punctuation."""
-    return any(ch.isalnum() for ch in text)
+    return text.isalnum() or any(ch.isalnum() for ch in text)  # most words: the first test
+
+
+@lru_cache(maxsize=8192)
+def _cut_short(folded: str) -> tuple[str, ...]:
+    """jieba's words of a short text, remembered: a resource's title and keywords are cut for
+    their own fields and again for pinyin, and studio and subject names recur in every resource."""
+    return tuple(jieba.dt.cut(folded, HMM=True))
 
 
 def segment(text: str, *, fine: bool) -> Iterator[tuple[str, int, int, int]]:
@@ -176,8 +185,12 @@ def segment(text: str, *, fine: bool) -> Iterator[tuple[str, int, int, int]]:
     freq = jieba.dt.FREQ
     start = 0
     position = 0
+    folded = fold(text)
+    pieces = (
+        _cut_short(folded) if len(folded) <= _CUT_CACHE_CHARS else jieba.dt.cut(folded, HMM=True)
+    )
     # The same walk as jieba.tokenize(text, mode="search"), keeping track of the parent word.
-    for word in jieba.dt.cut(fold(text), HMM=True):
+    for word in pieces:
         width = len(word)
         if _is_word(word):
             if fine and width > 2:

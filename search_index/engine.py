@@ -27,8 +27,6 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from itertools import accumulate
-from pickle import loads
 from typing import Any
 
 import numpy as np
@@ -41,6 +39,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from search_index.codec import Sidecar
 from search_index.schema import META_ID, NO_YEAR
 
 SEGMENT_CACHE_BYTES = 128 * 2**20  # term id arrays per segment, per process
@@ -49,7 +48,9 @@ FILTER_CACHE_SIZE = 64  # audience and facet-filter masks, per searcher
 
 _BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _VIEW_ATTR = "_library_view"
+_SIDECAR_ATTR = "_library_sidecar"
 _view_lock = threading.Lock()
+_sidecar_lock = threading.Lock()
 
 
 def view_of(searcher: Searcher) -> View:
@@ -131,8 +132,92 @@ class _SegmentPostings:
 _SEGMENT_POSTINGS = _SegmentPostings(SEGMENT_CACHE_BYTES)
 
 
+_NO_SIDECAR = object()
+
+
+def _sidecar(segment: Any) -> Sidecar | None:
+    """The segment reader's document-number sidecar, opened once per reader (None: has none)."""
+    found = segment.__dict__.get(_SIDECAR_ATTR)
+    if found is None:
+        with _sidecar_lock:
+            found = segment.__dict__.get(_SIDECAR_ATTR)
+            if found is None:
+                found = Sidecar.open(segment) or _NO_SIDECAR
+                segment.__dict__[_SIDECAR_ATTR] = found
+    return None if found is _NO_SIDECAR else found
+
+
+def _term_bytes(segment: Any, field: str, text: Any) -> bytes | None:
+    try:
+        return segment.schema[field].to_bytes(text)
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _doc_positions(
+    segment: Any, field: str, word: str, docs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(document, position) pairs of word in those of docs (sorted, local) that have it.
+
+    From the sidecar when the term is frequent enough to be there (only the candidates' slices
+    are read); otherwise from Whoosh's posting blocks, skipping blocks without a candidate.
+    """
+    sidecar = _sidecar(segment)
+    btext = _term_bytes(segment, field, word)
+    run = sidecar.positions(field, btext) if sidecar is not None and btext is not None else None
+    if run is not None:
+        ids, counts, positions = run
+        at = np.searchsorted(ids, docs)
+        at_clipped = np.minimum(at, ids.size - 1)
+        present = (at < ids.size) & (ids[at_clipped] == docs)
+        rows = at_clipped[present]
+        ends = np.cumsum(counts, dtype=np.int64)
+        sizes = counts[rows].astype(np.int64)
+        firsts = ends[rows] - sizes
+        total = int(sizes.sum())
+        # positions[firsts[i] : firsts[i] + sizes[i]] for every row, as one gather
+        shift = np.repeat(firsts - (np.cumsum(sizes) - sizes), sizes)
+        picked = positions[shift + np.arange(total, dtype=np.int64)].astype(np.int64)
+        return np.repeat(docs[present], sizes), picked
+    wanted = docs.tolist()
+    out_docs: list[int] = []
+    out_positions: list[int] = []
+    try:
+        matcher = _leaf(segment.postings(field, word))
+    except (TermNotFound, KeyError, ValueError):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    decode = segment.schema[field].format.decode_positions
+    i = 0
+    while i < len(wanted) and matcher.is_active():
+        if matcher._maxid < wanted[i]:
+            matcher._next_block()  # reads the next block's header only
+            continue
+        matcher._read_data()
+        ids, _, values = matcher._data
+        block = np.cumsum(np.asarray(ids, dtype=np.int64))  # delta-encoded ids
+        end = i
+        while end < len(wanted) and wanted[end] <= matcher._maxid:
+            end += 1
+        for doc, n in zip(
+            wanted[i:end], np.searchsorted(block, wanted[i:end]).tolist(), strict=True
+        ):
+            if n < block.size and block[n] == doc:
+                found = decode(values[n])
+                out_docs.extend([doc] * len(found))
+                out_positions.extend(found)
+        i = end
+        matcher._next_block()
+    return np.asarray(out_docs, dtype=np.int64), np.asarray(out_positions, dtype=np.int64)
+
+
 def _segment_ids(segment: Any, field: str, text: Any) -> np.ndarray:
     """A term's document numbers within one segment (local numbers, deletions included)."""
+    sidecar = _sidecar(segment)
+    btext = _term_bytes(segment, field, text) if sidecar is not None else None
+    if sidecar is not None and btext is not None:
+        found = sidecar.ids(field, btext)
+        if found is not None:
+            return found
     key = (getattr(segment, "_segid", None) or id(segment), field, text)
     found = _SEGMENT_POSTINGS.get(key)
     if found is not None:
@@ -222,10 +307,15 @@ class View:
             plain = wq.Phrase(q.fieldname, list(words), slop=q.slop)
             found = np.fromiter(sorted(self.searcher.docs_for_query(plain)), dtype=np.int32)
         else:
-            # Candidates are the rarest word's documents: the common words' postings are only
-            # read in the blocks that hold a candidate, never whole.
+            # Candidates have every word (document numbers only: cheap); positions are read
+            # rarest word first, and of the common words only the blocks holding a candidate.
             order = sorted(frequencies, key=frequencies.__getitem__)
-            found = self._verify_phrase(q.fieldname, words, order, self.ids(q.fieldname, order[0]))
+            candidates = self.ids(q.fieldname, order[0])
+            for word in order[1:]:
+                candidates = np.intersect1d(
+                    candidates, self.ids(q.fieldname, word), assume_unique=True
+                )
+            found = self._verify_phrase(q.fieldname, words, order, candidates)
         return self._remember(key, found)
 
     def doc_frequency(self, field: str, text: Any) -> int:
@@ -243,71 +333,33 @@ class View:
     ) -> np.ndarray:
         """The candidates where the words stand at consecutive positions.
 
-        Words in order (rarest first); each word's positions are decoded only for the
-        candidates still standing, from only the posting blocks that hold them (的 or 教学
-        occur in nearly every body: their other blocks are skipped unread).
+        Per segment, each word's (document, position) pairs of the candidates still standing
+        become keys document << 32 | (position - the word's place in the phrase); the phrase
+        starts are the keys every word shares. Rarest word first, so the candidates shrink
+        before the common words (的, 教学) are read.
         """
-        starts: list[set[int]] = []
-        alive = candidates
-        for number, word in enumerate(order):
-            offsets = [k for k, w in enumerate(words) if w == word]
-            kept: list[int] = []
-            kept_starts: list[set[int]] = []
-            for j, positions in enumerate(self._positions(field, word, alive)):
-                if not positions:
-                    continue  # the document lacks this word
-                if len(offsets) == 1:
-                    k = offsets[0]
-                    shifted = set(positions) if k == 0 else {p - k for p in positions}
-                else:
-                    shifted = set.intersection(*({p - k for p in positions} for k in offsets))
-                if number:
-                    shifted &= starts[j]
-                if shifted:
-                    kept.append(j)
-                    kept_starts.append(shifted)
-            alive = alive[kept]
-            starts = kept_starts
-            if not alive.size:
-                break
-        return alive.astype(np.int32, copy=False)
-
-    def _positions(self, field: str, word: str, docs: np.ndarray) -> list[list[int]]:
-        """The positions of word in each of docs (sorted), [] where a document lacks it."""
-        found: list[list[int]] = []
+        places = sorted(enumerate(words), key=lambda item: order.index(item[1]))
+        found: list[np.ndarray] = []
         for offset, segment in self.segments:
             count = segment.doc_count_all()
-            lo, hi = (int(x) for x in np.searchsorted(docs, [offset, offset + count]))
+            lo, hi = (int(x) for x in np.searchsorted(candidates, [offset, offset + count]))
             if lo == hi:
                 continue
-            local = (docs[lo:hi] - offset).tolist()
-            try:
-                matcher = _leaf(segment.postings(field, word))
-            except (TermNotFound, KeyError, ValueError):
-                found.extend([] for _ in local)
-                continue
-            i = 0
-            while i < len(local) and matcher.is_active():
-                if matcher._maxid < local[i]:
-                    matcher._next_block()  # reads the next block's header only
-                    continue
-                matcher._read_data()
-                ids, _, values = matcher._data
-                block = np.cumsum(np.asarray(ids, dtype=np.int64))  # delta-encoded ids
-                end = i
-                while end < len(local) and local[end] <= matcher._maxid:
-                    end += 1
-                wanted = local[i:end]
-                at = np.searchsorted(block, wanted).tolist()
-                for doc, n in zip(wanted, at, strict=True):
-                    if n < block.size and block[n] == doc:
-                        found.append(list(accumulate(loads(values[n][4:] + b"."))))
-                    else:
-                        found.append([])
-                i = end
-                matcher._next_block()
-            found.extend([] for _ in range(len(local) - i))
-        return found
+            local = (candidates[lo:hi] - offset).astype(np.int64)
+            starts: np.ndarray | None = None
+            for place, word in places:
+                docs, positions = _doc_positions(segment, field, word, local)
+                keep = positions >= place
+                keys = (docs[keep] << 32) | (positions[keep] - place)
+                starts = np.unique(keys) if starts is None else np.intersect1d(starts, keys)
+                if not starts.size:
+                    break
+                local = np.unique(starts >> 32)
+            if starts is not None and starts.size:
+                found.append(np.unique(starts >> 32) + offset)
+        if not found:
+            return np.empty(0, dtype=np.int32)
+        return np.concatenate(found).astype(np.int32)
 
     def idf(self, df: int) -> float:
         """Whoosh's idf for a term found in df documents."""
@@ -498,7 +550,9 @@ class View:
 
     # ------------------------------------------------------------ ordering
 
-    def top(self, mask: np.ndarray, score: np.ndarray | None, sort: str, limit: int) -> list[tuple[int, float]]:
+    def top(
+        self, mask: np.ndarray, score: np.ndarray | None, sort: str, limit: int
+    ) -> list[tuple[int, float]]:
         """The first limit (docnum, score) of mask in the sort order; ties by resource id."""
         docs = np.flatnonzero(mask)
         if not docs.size or limit <= 0:

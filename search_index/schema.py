@@ -10,12 +10,14 @@ from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.util.times import datetime_to_long
 
 from search_index.analysis import chinese_analyzer, fold, gram_analyzer, pinyin_analyzer
+from search_index.codec import PackedPositions
 from search_index.documents import ResourceDocument
 
 # Bump when the schema or the analysis changes, so the app knows a rebuild is due.
 # 3: rid, created, downloads and boost are columns only (no index terms); n-grams of title and
 #    keywords only (the abstract's words are in its word field); field lengths of titles only.
-SCHEMA_VERSION = 3
+# 4: segments carry a postings sidecar; positions packed (search_index.codec).
+SCHEMA_VERSION = 4
 
 # Word fields (jieba search mode) and the query-time weight of a match in each: a title or keyword
 # match is worth more than one in the abstract, and that more than one in the body text.
@@ -111,6 +113,9 @@ def build_schema() -> Schema:
     }
     for name in TEXT_FIELDS:
         fields[name] = TEXT(analyzer=analyzer, stored=name in STORED_TEXT_FIELDS)
+    for name in (*TEXT_FIELDS, GRAM_FIELD):
+        # Phrase fields: positions packed so the postings sidecar can keep them (search_index.codec).
+        fields[name].format = PackedPositions(field_boost=fields[name].format.field_boost)
     for name in (*[f for f in TEXT_FIELDS if f not in LENGTH_FIELDS], GRAM_FIELD, PINYIN_FIELD):
         # Ranking reads term sets and columns (search_index.engine), never Whoosh's BM25: no
         # per-document field lengths to write.

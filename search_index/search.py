@@ -66,7 +66,8 @@ def _known(searcher: Searcher, word: str, filt: Query | None) -> bool:
     surface as a suggestion."""
     fields = list(TEXT_FIELDS) + [GRAM_FIELD if is_han(word) else PINYIN_FIELD]
     return any(
-        searcher.doc_frequency(name, word) and _count(searcher, query.Term(name, word), filt) for name in fields
+        searcher.doc_frequency(name, word) and _count(searcher, query.Term(name, word), filt)
+        for name in fields
     )
 
 
@@ -93,7 +94,8 @@ def _chunk_fix(searcher: Searcher, chunk: str, filt: Query | None) -> str | None
         return fix
     pieces = words(chunk)
     fixed = [
-        p if _known(searcher, p, filt) or len(p) < 2 else (_correction(searcher, p) or p) for p in pieces
+        p if _known(searcher, p, filt) or len(p) < 2 else (_correction(searcher, p) or p)
+        for p in pieces
     ]
     return ("" if all(is_han(p) for p in fixed) else " ").join(fixed) if fixed != pieces else None
 

@@ -127,15 +127,15 @@ def test_non_blocking_returns_none_while_another_writer_works(
         assert release.wait(10)
         return changelog.load_documents(ids)
 
-    worker = threading.Thread(
-        target=index.apply_pending, args=(changelog.fetch_changes, slow_load)
-    )
+    worker = threading.Thread(target=index.apply_pending, args=(changelog.fetch_changes, slow_load))
     worker.start()
     try:
         assert inside.wait(10)
         other = SearchIndex(index.home)
-        assert other.apply_pending(changelog.fetch_changes, changelog.load_documents,
-                                   blocking=False) is None
+        assert (
+            other.apply_pending(changelog.fetch_changes, changelog.load_documents, blocking=False)
+            is None
+        )
         other.close()
     finally:
         release.set()
@@ -244,8 +244,10 @@ def test_a_stranger_holding_whooshs_lock_never_surfaces_as_lock_error(
     live = index.home / (index.home / "CURRENT").read_text().strip()
     stranger = open_dir(str(live)).writer()  # not a SearchIndex: bypasses our flock
     try:
-        assert index.apply_pending(changelog.fetch_changes, changelog.load_documents,
-                                   blocking=False) is None
+        assert (
+            index.apply_pending(changelog.fetch_changes, changelog.load_documents, blocking=False)
+            is None
+        )
         with pytest.raises(SearchIndexBusy):
             index.apply_pending(changelog.fetch_changes, changelog.load_documents)
     finally:

@@ -110,7 +110,10 @@ def test_facets_count_the_matches(loaded: SearchIndex) -> None:
     assert facets["year"] == {"2024": 2, "2023": 2, "2022": 1}
     assert facets["award_level"] == {"county": 2, "national": 1}
     assert facets["kind"] == {
-        "excellent_case": 2, "award_case": 1, "lesson_video": 1, "research_project": 1
+        "excellent_case": 2,
+        "award_case": 1,
+        "lesson_video": 1,
+        "research_project": 1,
     }
 
 
@@ -183,7 +186,9 @@ def test_unknown_sort_means_relevance(loaded: SearchIndex) -> None:
 
 
 def test_pages_cover_every_match_once(index: SearchIndex, changelog: ChangeLog) -> None:
-    changelog.put_all(resource(i, f"分数练习第{i}课", created=datetime(2024, 1, i)) for i in range(1, 26))
+    changelog.put_all(
+        resource(i, f"分数练习第{i}课", created=datetime(2024, 1, i)) for i in range(1, 26)
+    )
     index.apply_pending(changelog.fetch_changes, changelog.load_documents)
     pages = [index.search("分数", audience=ANONYMOUS, page=p, per_page=10) for p in (1, 2, 3, 4)]
     assert [len(p.hits) for p in pages] == [10, 10, 5, 0]

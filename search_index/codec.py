@@ -1,0 +1,183 @@
+"""Whoosh's W3 codec plus a postings sidecar per segment, and positions that are cheap to read.
+
+Whoosh keeps a term's postings in blocks of 128, each one zlib-compressed pickle holding the
+document numbers together with every posting's weight and positions, and pickles each posting's
+positions once more inside. Reading only the documents of a term found in most of 100,000
+resources (的, 教学, 中) therefore means unpickling hundreds of blocks with their positions:
+100–300 ms the first time a process needs it, and as much again for the positions a phrase
+needs. So, while Whoosh writes those blocks, the field writer below also writes each frequent
+term's postings as plain little-endian arrays:
+
+- `.lid`: its document numbers, int32;
+- `.lpc`: how many positions each of those documents has, uint16 (word fields only);
+- `.lps`: the positions themselves, uint32, document after document (word fields only);
+- `.lix`: where each term's runs start (a pickled dict).
+
+`search_index.engine` reads them with `numpy.frombuffer`: a term's documents for queries, and
+for phrases only the positions of the candidate documents. The files belong to the segment:
+they go into its compound file, are rewritten by every merge (which writes through this same
+writer) and are deleted with the segment. Segments without them (an older schema) are read from
+Whoosh's blocks.
+
+Positions of the word fields are written by `PackedPositions` (a marker byte, then uint32s)
+rather than Whoosh's pickled deltas: cheaper to write, and the sidecar copies them as they are.
+It still reads the pickled form, so a generation built before it stays searchable until the
+rebuild that a schema-version change triggers has replaced it.
+
+Also: no per-posting length statistics (`length_stats`). W3 would look up each posting's field
+length to keep block min/max lengths for its own BM25 skipping, which our engine never uses;
+for fields without lengths that lookup is one file-system `stat` per posting.
+"""
+
+from __future__ import annotations
+
+import pickle
+from array import array
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
+from whoosh.formats import Positions
+
+IDS_EXT = ".lid"  # int32 document numbers of frequent terms, term after term
+COUNTS_EXT = ".lpc"  # uint16 number of positions of each of those postings (word fields)
+POSITIONS_EXT = ".lps"  # uint32 positions of those postings, in order (word fields)
+INDEX_EXT = ".lix"  # pickled {(field name, term bytes): Run} into the files above
+SIDECAR_MIN_DF = 32  # rarer terms fit in one or two Whoosh blocks: cheap to read as they are
+MAX_COUNT = 0xFFFF  # a posting with more positions keeps its term's positions out of the sidecar
+
+PACKED = b"\xff"  # first byte of a PackedPositions value; Whoosh's own start with a 0 byte
+_UINT32 = np.dtype("<u4")
+
+# A term's runs: (first id, number of ids, first position or -1 when positions are not kept).
+Run = tuple[int, int, int]
+
+
+class PackedPositions(Positions):
+    """Positions as a marker byte and little-endian uint32s instead of pickled deltas.
+
+    Reads Whoosh's pickled form too (a generation written before this format existed).
+    """
+
+    def encode(self, poslist: list[int]) -> bytes:  # type: ignore[override]
+        return PACKED + array("I", poslist).tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:  # type: ignore[override]
+        if valuestring[:1] == PACKED:
+            return np.frombuffer(valuestring, dtype=_UINT32, offset=1).tolist()
+        return super().decode_positions(valuestring)
+
+    def decode_frequency(self, valuestring: bytes) -> int:  # type: ignore[override]
+        if valuestring[:1] == PACKED:
+            return (len(valuestring) - 1) // 4
+        return super().decode_frequency(valuestring)
+
+
+class LibraryCodec(W3Codec):
+    """W3Codec whose segments carry the postings sidecar."""
+
+    length_stats = False
+
+    def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
+        return _SidecarFieldWriter(self, storage, segment)
+
+
+class _SidecarFieldWriter(W3FieldWriter):
+    def __init__(self, codec: W3Codec, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        self._ids_file = self._create_file(IDS_EXT)
+        self._counts_file = self._create_file(COUNTS_EXT)
+        self._positions_file = self._create_file(POSITIONS_EXT)
+        self._runs: dict[tuple[str, bytes], Run] = {}
+        self._ids_written = 0  # values in IDS_EXT (and COUNTS_EXT) so far
+        self._positions_written = 0  # values in POSITIONS_EXT so far
+        self._packed = False  # the current field's positions are PackedPositions
+        self._term_ids = array("i")
+        self._term_values: list[bytes] = []
+
+    def start_field(self, fieldname: str, fieldobj: Any) -> None:
+        super().start_field(fieldname, fieldobj)
+        self._packed = isinstance(fieldobj.format, PackedPositions)
+
+    def start_term(self, btext: bytes) -> None:
+        super().start_term(btext)
+        self._term_ids = array("i")
+        self._term_values = []
+
+    def add(self, docnum: int, weight: float, vbytes: bytes, length: int) -> None:
+        self._term_ids.append(docnum)
+        if self._packed:
+            self._term_values.append(vbytes)
+        super().add(docnum, weight, vbytes, length)
+
+    def finish_term(self) -> None:
+        super().finish_term()
+        ids = self._term_ids
+        if len(ids) < SIDECAR_MIN_DF:
+            return
+        first_position = -1
+        values = self._term_values
+        if self._packed and all(v[:1] == PACKED for v in values):
+            counts = array("H", [min((len(v) - 1) // 4, MAX_COUNT) for v in values])
+            if max(counts) < MAX_COUNT:
+                first_position = self._positions_written
+                self._positions_file.write(b"".join(v[1:] for v in values))
+                self._positions_written += sum(counts)
+        else:
+            counts = array("H", bytes(2 * len(ids)))
+        self._runs[(self._fieldname, self._btext)] = (self._ids_written, len(ids), first_position)
+        self._ids_file.write(ids.tobytes())  # little-endian on x86-64 and arm64
+        self._counts_file.write(counts.tobytes())
+        self._ids_written += len(ids)
+
+    def close(self) -> None:
+        for sidefile in (self._ids_file, self._counts_file, self._positions_file):
+            sidefile.close()
+        with self._create_file(INDEX_EXT) as out:
+            out.write(pickle.dumps(self._runs, protocol=pickle.HIGHEST_PROTOCOL))
+        super().close()
+
+
+class Sidecar:
+    """One segment's sidecar, opened by a reader: a term's documents and positions."""
+
+    def __init__(self, files: tuple[Any, Any, Any], runs: dict[tuple[str, bytes], Run]) -> None:
+        self._ids, self._counts, self._positions = files
+        self._runs = runs
+
+    @classmethod
+    def open(cls, reader: Any) -> Sidecar | None:
+        """The sidecar of a Whoosh SegmentReader, or None when its segment has none."""
+        storage, segment = getattr(reader, "_storage", None), getattr(reader, "_segment", None)
+        if storage is None or segment is None:
+            return None
+        if not storage.file_exists(segment.make_filename(INDEX_EXT)):
+            return None
+        with segment.open_file(storage, INDEX_EXT) as index_file:
+            runs = pickle.loads(index_file.read())
+        files = tuple(
+            segment.open_file(storage, ext) for ext in (IDS_EXT, COUNTS_EXT, POSITIONS_EXT)
+        )
+        return cls(files, runs)  # type: ignore[arg-type]
+
+    def ids(self, field: str, btext: bytes) -> np.ndarray | None:
+        """The term's document numbers (int32, sorted), or None when the sidecar lacks the term."""
+        run = self._runs.get((field, btext))
+        if run is None:
+            return None
+        first, count, _ = run
+        return np.frombuffer(self._ids.get(first * 4, count * 4), dtype="<i4")
+
+    def positions(
+        self, field: str, btext: bytes
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(document numbers, each one's position count, all positions), or None when not kept."""
+        run = self._runs.get((field, btext))
+        if run is None or run[2] < 0:
+            return None
+        first, count, first_position = run
+        ids = np.frombuffer(self._ids.get(first * 4, count * 4), dtype="<i4")
+        counts = np.frombuffer(self._counts.get(first * 2, count * 2), dtype="<u2")
+        total = int(counts.sum(dtype=np.int64))
+        positions = np.frombuffer(self._positions.get(first_position * 4, total * 4), dtype=_UINT32)
+        return ids, counts, positions
