@@ -10,7 +10,8 @@ term's postings as plain little-endian arrays:
 
 - `.lid`: its document numbers, int32;
 - `.lpc`: how many positions each of those documents has, uint16 (word fields only);
-- `.lps`: the positions themselves, uint32, document after document (word fields only);
+- `.lps`: the positions themselves, document after document, as uint16 when the term's
+  positions all fit (almost always: body text is cut at 50,000 characters) or else uint32;
 - `.lix`: where each term's runs start (a pickled dict).
 
 `search_index.engine` reads them with `numpy.frombuffer`: a term's documents for queries, and
@@ -41,7 +42,7 @@ from whoosh.formats import Positions
 
 IDS_EXT = ".lid"  # int32 document numbers of frequent terms, term after term
 COUNTS_EXT = ".lpc"  # uint16 number of positions of each of those postings (word fields)
-POSITIONS_EXT = ".lps"  # uint32 positions of those postings, in order (word fields)
+POSITIONS_EXT = ".lps"  # positions of those postings, in order (word fields)
 INDEX_EXT = ".lix"  # pickled {(field name, term bytes): Run} into the files above
 SIDECAR_MIN_DF = 32  # rarer terms fit in one or two Whoosh blocks: cheap to read as they are
 MAX_COUNT = 0xFFFF  # a posting with more positions keeps its term's positions out of the sidecar
@@ -49,8 +50,9 @@ MAX_COUNT = 0xFFFF  # a posting with more positions keeps its term's positions o
 PACKED = b"\xff"  # first byte of a PackedPositions value; Whoosh's own start with a 0 byte
 _UINT32 = np.dtype("<u4")
 
-# A term's runs: (first id, number of ids, first position or -1 when positions are not kept).
-Run = tuple[int, int, int]
+# A term's runs: (first id, number of ids, byte offset of its positions or -1 when they are not
+# kept, bytes per position).
+Run = tuple[int, int, int, int]
 
 
 class PackedPositions(Positions):
@@ -90,7 +92,7 @@ class _SidecarFieldWriter(W3FieldWriter):
         self._positions_file = self._create_file(POSITIONS_EXT)
         self._runs: dict[tuple[str, bytes], Run] = {}
         self._ids_written = 0  # values in IDS_EXT (and COUNTS_EXT) so far
-        self._positions_written = 0  # values in POSITIONS_EXT so far
+        self._positions_written = 0  # bytes in POSITIONS_EXT so far
         self._packed = False  # the current field's positions are PackedPositions
         self._term_ids = array("i")
         self._term_values: list[bytes] = []
@@ -115,17 +117,21 @@ class _SidecarFieldWriter(W3FieldWriter):
         ids = self._term_ids
         if len(ids) < SIDECAR_MIN_DF:
             return
-        first_position = -1
+        first_position, width = -1, 0
         values = self._term_values
         if self._packed and all(v[:1] == PACKED for v in values):
             counts = array("H", [min((len(v) - 1) // 4, MAX_COUNT) for v in values])
             if max(counts) < MAX_COUNT:
-                first_position = self._positions_written
-                self._positions_file.write(b"".join(v[1:] for v in values))
-                self._positions_written += sum(counts)
+                positions = np.frombuffer(b"".join(v[1:] for v in values), dtype=_UINT32)
+                if positions.size and int(positions.max()) <= 0xFFFF:
+                    positions = positions.astype("<u2")
+                first_position, width = self._positions_written, positions.itemsize
+                self._positions_file.write(positions.tobytes())
+                self._positions_written += positions.nbytes
         else:
             counts = array("H", bytes(2 * len(ids)))
-        self._runs[(self._fieldname, self._btext)] = (self._ids_written, len(ids), first_position)
+        key = (self._fieldname, self._btext)
+        self._runs[key] = (self._ids_written, len(ids), first_position, width)
         self._ids_file.write(ids.tobytes())  # little-endian on x86-64 and arm64
         self._counts_file.write(counts.tobytes())
         self._ids_written += len(ids)
@@ -165,7 +171,7 @@ class Sidecar:
         run = self._runs.get((field, btext))
         if run is None:
             return None
-        first, count, _ = run
+        first, count = run[0], run[1]
         return np.frombuffer(self._ids.get(first * 4, count * 4), dtype="<i4")
 
     def positions(
@@ -175,9 +181,10 @@ class Sidecar:
         run = self._runs.get((field, btext))
         if run is None or run[2] < 0:
             return None
-        first, count, first_position = run
+        first, count, first_position, width = run
         ids = np.frombuffer(self._ids.get(first * 4, count * 4), dtype="<i4")
         counts = np.frombuffer(self._counts.get(first * 2, count * 2), dtype="<u2")
         total = int(counts.sum(dtype=np.int64))
-        positions = np.frombuffer(self._positions.get(first_position * 4, total * 4), dtype=_UINT32)
+        raw = self._positions.get(first_position, total * width)
+        positions = np.frombuffer(raw, dtype="<u2" if width == 2 else _UINT32)
         return ids, counts, positions
