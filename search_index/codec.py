@@ -9,9 +9,9 @@ needs. So, while Whoosh writes those blocks, the field writer below also writes 
 term's postings as plain little-endian arrays:
 
 - `.lid`: its document numbers, int32;
-- `.lpc`: how many positions each of those documents has, uint16 (word fields only);
-- `.lps`: the positions themselves, document after document, as uint16 when the term's
-  positions all fit (almost always: body text is cut at 50,000 characters) or else uint32;
+- `.lps` (word fields only): how many positions each of those documents has (uint16), then the
+  positions themselves, document after document, as uint16 when the term's positions all fit
+  (almost always: body text is cut at 50,000 characters) or else uint32;
 - `.lix`: where each term's runs start (a pickled dict).
 
 `search_index.engine` reads them with `numpy.frombuffer`: a term's documents for queries, and
@@ -37,12 +37,11 @@ from array import array
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
 from whoosh.formats import Positions
 
 IDS_EXT = ".lid"  # int32 document numbers of frequent terms, term after term
-COUNTS_EXT = ".lpc"  # uint16 number of positions of each of those postings (word fields)
-POSITIONS_EXT = ".lps"  # positions of those postings, in order (word fields)
+POSITIONS_EXT = ".lps"  # position counts, then positions, of those postings (word fields)
 INDEX_EXT = ".lix"  # pickled {(field name, term bytes): Run} into the files above
 SIDECAR_MIN_DF = 32  # rarer terms fit in one or two Whoosh blocks: cheap to read as they are
 MAX_COUNT = 0xFFFF  # a posting with more positions keeps its term's positions out of the sidecar
@@ -50,8 +49,8 @@ MAX_COUNT = 0xFFFF  # a posting with more positions keeps its term's positions o
 PACKED = b"\xff"  # first byte of a PackedPositions value; Whoosh's own start with a 0 byte
 _UINT32 = np.dtype("<u4")
 
-# A term's runs: (first id, number of ids, byte offset of its positions or -1 when they are not
-# kept, bytes per position).
+# A term's runs: (first id, number of ids, byte offset of its counts and positions or -1 when
+# they are not kept, bytes per position).
 Run = tuple[int, int, int, int]
 
 
@@ -83,61 +82,70 @@ class LibraryCodec(W3Codec):
     def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
         return _SidecarFieldWriter(self, storage, segment)
 
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
+        return _CapturingPostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+
+class _CapturingPostingsWriter(W3PostingsWriter):
+    """Keeps the current term's document numbers and values, a block at a time (cheaper than
+    a Python call per posting)."""
+
+    def start_postings(self, format_: Any, terminfo: Any) -> None:
+        super().start_postings(format_, terminfo)
+        self.term_ids = array("I")
+        self.term_values: list[bytes] = []
+
+    def _write_block(self, last: bool = False) -> None:
+        self.term_ids.extend(self._ids)
+        self.term_values.extend(self._values)
+        super()._write_block(last)
+
 
 class _SidecarFieldWriter(W3FieldWriter):
     def __init__(self, codec: W3Codec, storage: Any, segment: Any) -> None:
         super().__init__(codec, storage, segment)
         self._ids_file = self._create_file(IDS_EXT)
-        self._counts_file = self._create_file(COUNTS_EXT)
         self._positions_file = self._create_file(POSITIONS_EXT)
         self._runs: dict[tuple[str, bytes], Run] = {}
-        self._ids_written = 0  # values in IDS_EXT (and COUNTS_EXT) so far
+        self._ids_written = 0  # values in IDS_EXT so far
         self._positions_written = 0  # bytes in POSITIONS_EXT so far
         self._packed = False  # the current field's positions are PackedPositions
-        self._term_ids = array("i")
-        self._term_values: list[bytes] = []
 
     def start_field(self, fieldname: str, fieldobj: Any) -> None:
         super().start_field(fieldname, fieldobj)
         self._packed = isinstance(fieldobj.format, PackedPositions)
 
-    def start_term(self, btext: bytes) -> None:
-        super().start_term(btext)
-        self._term_ids = array("i")
-        self._term_values = []
-
-    def add(self, docnum: int, weight: float, vbytes: bytes, length: int) -> None:
-        self._term_ids.append(docnum)
-        if self._packed:
-            self._term_values.append(vbytes)
-        super().add(docnum, weight, vbytes, length)
-
     def finish_term(self) -> None:
-        super().finish_term()
-        ids = self._term_ids
+        postwriter = self._postwriter
+        super().finish_term()  # writes the last block
+        ids = postwriter.term_ids
         if len(ids) < SIDECAR_MIN_DF:
             return
         first_position, width = -1, 0
-        values = self._term_values
-        if self._packed and all(v[:1] == PACKED for v in values):
+        values = postwriter.term_values
+        if self._packed and len(values) == len(ids) and all(v[:1] == PACKED for v in values):
             counts = array("H", [min((len(v) - 1) // 4, MAX_COUNT) for v in values])
             if max(counts) < MAX_COUNT:
                 positions = np.frombuffer(b"".join(v[1:] for v in values), dtype=_UINT32)
                 if positions.size and int(positions.max()) <= 0xFFFF:
                     positions = positions.astype("<u2")
                 first_position, width = self._positions_written, positions.itemsize
+                self._positions_file.write(counts.tobytes())
                 self._positions_file.write(positions.tobytes())
-                self._positions_written += positions.nbytes
-        else:
-            counts = array("H", bytes(2 * len(ids)))
+                self._positions_written += len(counts) * 2 + positions.nbytes
         key = (self._fieldname, self._btext)
         self._runs[key] = (self._ids_written, len(ids), first_position, width)
         self._ids_file.write(ids.tobytes())  # little-endian on x86-64 and arm64
-        self._counts_file.write(counts.tobytes())
         self._ids_written += len(ids)
 
     def close(self) -> None:
-        for sidefile in (self._ids_file, self._counts_file, self._positions_file):
+        for sidefile in (self._ids_file, self._positions_file):
             sidefile.close()
         with self._create_file(INDEX_EXT) as out:
             out.write(pickle.dumps(self._runs, protocol=pickle.HIGHEST_PROTOCOL))
@@ -147,8 +155,8 @@ class _SidecarFieldWriter(W3FieldWriter):
 class Sidecar:
     """One segment's sidecar, opened by a reader: a term's documents and positions."""
 
-    def __init__(self, files: tuple[Any, Any, Any], runs: dict[tuple[str, bytes], Run]) -> None:
-        self._ids, self._counts, self._positions = files
+    def __init__(self, files: tuple[Any, Any], runs: dict[tuple[str, bytes], Run]) -> None:
+        self._ids, self._positions = files
         self._runs = runs
 
     @classmethod
@@ -161,9 +169,7 @@ class Sidecar:
             return None
         with segment.open_file(storage, INDEX_EXT) as index_file:
             runs = pickle.loads(index_file.read())
-        files = tuple(
-            segment.open_file(storage, ext) for ext in (IDS_EXT, COUNTS_EXT, POSITIONS_EXT)
-        )
+        files = tuple(segment.open_file(storage, ext) for ext in (IDS_EXT, POSITIONS_EXT))
         return cls(files, runs)  # type: ignore[arg-type]
 
     def ids(self, field: str, btext: bytes) -> np.ndarray | None:
@@ -183,8 +189,8 @@ class Sidecar:
             return None
         first, count, first_position, width = run
         ids = np.frombuffer(self._ids.get(first * 4, count * 4), dtype="<i4")
-        counts = np.frombuffer(self._counts.get(first * 2, count * 2), dtype="<u2")
+        counts = np.frombuffer(self._positions.get(first_position, count * 2), dtype="<u2")
         total = int(counts.sum(dtype=np.int64))
-        raw = self._positions.get(first_position, total * width)
+        raw = self._positions.get(first_position + count * 2, total * width)
         positions = np.frombuffer(raw, dtype="<u2" if width == 2 else _UINT32)
         return ids, counts, positions
