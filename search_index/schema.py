@@ -101,7 +101,8 @@ def build_schema() -> Schema:
         # Sort and ranking values: columns only, read as arrays (search_index.engine); indexing
         # them as terms cost ~14 postings per resource and no query looks them up.
         "rid": COLUMN(NumericColumn("q", default=0)),  # numeric id: the last tie-break
-        "year": NUMERIC(int, bits=32, stored=True, sortable=True, default=NO_YEAR),
+        # Years are filtered by exact value only: one term per year, not Whoosh's 8 range tiers.
+        "year": NUMERIC(int, bits=32, shift_step=0, stored=True, sortable=True, default=NO_YEAR),
         "created": COLUMN(NumericColumn("q", default=0)),  # microseconds since 0001-01-01
         "downloads": COLUMN(NumericColumn("q", default=0)),
         "boost": COLUMN(NumericColumn("I", default=1000)),  # per mille
