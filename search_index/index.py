@@ -9,7 +9,7 @@ from whoosh.index import FileIndex, LockError, create_in, open_dir
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from search_index.codec import LibraryCodec
+from search_index.codec import LeanPostingPool, LibraryCodec
 from search_index.documents import Audience, Change, ResourceDocument, SearchResult
 from search_index.generations import Generations
 from search_index.schema import (
@@ -47,7 +47,11 @@ def _writer(ix: FileIndex, **options: object) -> IndexWriter:
     """A Whoosh writer (our codec), with Whoosh's LockError turned into SearchIndexBusy."""
     try:
         return ix.writer(
-            timeout=WRITER_TIMEOUT_SECONDS, delay=0.05, codec=LibraryCodec(), **options
+            timeout=WRITER_TIMEOUT_SECONDS,
+            delay=0.05,
+            codec=LibraryCodec(),
+            poolclass=LeanPostingPool,
+            **options,
         )
     except LockError as error:
         raise SearchIndexBusy(f"the index writer lock in {ix.storage} is held") from error
