@@ -14,11 +14,16 @@ term's postings as plain little-endian arrays:
   (almost always: body text is cut at 50,000 characters) or else uint32;
 - `.lix`: where each term's runs start (a pickled dict).
 
-`search_index.engine` reads them with `numpy.frombuffer`: a term's documents for queries, and
-for phrases only the positions of the candidate documents. The files belong to the segment:
-they go into its compound file, are rewritten by every merge (which writes through this same
-writer) and are deleted with the segment. Segments without them (an older schema) are read from
-Whoosh's blocks.
+`search_index.engine` reads them memory-mapped with `numpy.frombuffer`: a term's documents for
+queries, and for phrases only the positions of the candidate documents. The files belong to the
+segment (Whoosh names them after it): they are rewritten by every merge (which writes through
+this same writer) and deleted with the segment. Segments without them (an older schema) are read
+from Whoosh's blocks.
+
+Segments are written as separate files, not one compound file (`SearchIndex` asks for
+`compound=False`): Whoosh opens a file inside a compound segment by copying it into memory, so
+every searcher process held its own copy of the postings (1.2 GB at 100,000 resources);
+separate files are read through the page cache, shared by every process.
 
 Positions of the word fields are written by `PackedPositions` (a marker byte, then uint32s)
 rather than Whoosh's pickled deltas: cheaper to write, and the sidecar copies them as they are.
@@ -32,6 +37,8 @@ for fields without lengths that lookup is one file-system `stat` per posting.
 
 from __future__ import annotations
 
+import mmap
+import os
 import pickle
 from array import array
 from typing import Any
@@ -186,8 +193,9 @@ class _SidecarFieldWriter(W3FieldWriter):
 class Sidecar:
     """One segment's sidecar, opened by a reader: a term's documents and positions."""
 
-    def __init__(self, files: tuple[Any, Any], runs: dict[tuple[str, bytes], Run]) -> None:
-        self._ids, self._positions = files
+    def __init__(self, ids: memoryview, positions: memoryview, runs: dict[tuple[str, bytes], Run]):
+        self._ids = ids
+        self._positions = positions
         self._runs = runs
 
     @classmethod
@@ -200,8 +208,8 @@ class Sidecar:
             return None
         with segment.open_file(storage, INDEX_EXT) as index_file:
             runs = pickle.loads(index_file.read())
-        files = tuple(segment.open_file(storage, ext) for ext in (IDS_EXT, POSITIONS_EXT))
-        return cls(files, runs)  # type: ignore[arg-type]
+        ids, positions = (_mapped(storage, segment, ext) for ext in (IDS_EXT, POSITIONS_EXT))
+        return cls(ids, positions, runs)
 
     def ids(self, field: str, btext: bytes) -> np.ndarray | None:
         """The term's document numbers (int32, sorted), or None when the sidecar lacks the term."""
@@ -209,7 +217,7 @@ class Sidecar:
         if run is None:
             return None
         first, count = run[0], run[1]
-        return np.frombuffer(self._ids.get(first * 4, count * 4), dtype="<i4")
+        return np.frombuffer(self._ids, dtype="<i4", count=count, offset=first * 4)
 
     def positions(
         self, field: str, btext: bytes
@@ -219,9 +227,27 @@ class Sidecar:
         if run is None or run[2] < 0:
             return None
         first, count, first_position, width = run
-        ids = np.frombuffer(self._ids.get(first * 4, count * 4), dtype="<i4")
-        counts = np.frombuffer(self._positions.get(first_position, count * 2), dtype="<u2")
+        ids = np.frombuffer(self._ids, dtype="<i4", count=count, offset=first * 4)
+        counts = np.frombuffer(self._positions, dtype="<u2", count=count, offset=first_position)
         total = int(counts.sum(dtype=np.int64))
-        raw = self._positions.get(first_position + count * 2, total * width)
-        positions = np.frombuffer(raw, dtype="<u2" if width == 2 else _UINT32)
+        positions = np.frombuffer(
+            self._positions,
+            dtype="<u2" if width == 2 else _UINT32,
+            count=total,
+            offset=first_position + count * 2,
+        )
         return ids, counts, positions
+
+
+def _mapped(storage: Any, segment: Any, ext: str) -> memoryview:
+    """A segment file's bytes: memory-mapped when it is a plain file (nothing copied, no file
+    descriptor left open), read whole when it sits inside a compound segment file."""
+    name = segment.make_filename(ext)
+    folder = getattr(storage, "folder", None)
+    if folder is not None and os.path.exists(os.path.join(folder, name)):
+        with open(os.path.join(folder, name), "rb") as handle:
+            if not os.fstat(handle.fileno()).st_size:
+                return memoryview(b"")
+            return memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+    with segment.open_file(storage, ext) as sidefile:
+        return memoryview(sidefile.read())

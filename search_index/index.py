@@ -44,13 +44,15 @@ def _read_schema_version(searcher: Searcher) -> int:
 
 
 def _writer(ix: FileIndex, **options: object) -> IndexWriter:
-    """A Whoosh writer (our codec), with Whoosh's LockError turned into SearchIndexBusy."""
+    """A Whoosh writer (our codec and pool, segments as separate files: see search_index.codec),
+    with Whoosh's LockError turned into SearchIndexBusy."""
     try:
         return ix.writer(
             timeout=WRITER_TIMEOUT_SECONDS,
             delay=0.05,
             codec=LibraryCodec(),
             poolclass=LeanPostingPool,
+            compound=False,
             **options,
         )
     except LockError as error:
