@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -184,12 +185,19 @@ def import_cmd(manifest: Path, username: str) -> None:
 
 
 @click.command("reindex")
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 16),
+    default=lambda: min(os.cpu_count() or 1, 4),
+    show_default="the number of CPUs, at most 4",
+    help="Processes that segment and write the new index.",
+)
 @with_appcontext
-def reindex() -> None:
+def reindex(procs: int) -> None:
     """Rebuild the search index from the database beside the live one, then swap it in."""
     started = time.monotonic()
-    count = indexing.rebuild()
-    click.echo(f"reindexed {count} resources in {time.monotonic() - started:.1f}s")
+    count = indexing.rebuild(procs=procs)
+    click.echo(f"reindexed {count} resources in {time.monotonic() - started:.1f}s ({procs} processes)")
 
 
 @click.command("storage-check")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -67,6 +68,9 @@ class SearchIndex:
         self._schema = build_schema()
         self._generations = Generations(self.home)
         self._searchers = SearcherPool(self._generations, self._schema)
+        # Segments are separate files, each searcher holds them open: an index object dropped
+        # without close() (an app discarded by a test, a short-lived CLI) still closes them.
+        self._finalizer = weakref.finalize(self, self._searchers.close)
 
     def ensure(self) -> None:
         """Create the home directory and an empty first generation unless one is live."""
@@ -236,4 +240,4 @@ class SearchIndex:
 
     def close(self) -> None:
         """Close the searchers this object holds; it must not be used afterwards."""
-        self._searchers.close()
+        self._finalizer()

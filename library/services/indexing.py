@@ -110,13 +110,17 @@ def _all_documents(session: Session) -> Iterator[ResourceDocument]:
         yield to_document(resource)
 
 
-def rebuild() -> int:
-    """Build a new index generation from the database beside the live one and swap it in."""
+def rebuild(procs: int = 1) -> int:
+    """Build a new index generation from the database beside the live one and swap it in.
+
+    procs > 1 analyses and writes in that many forked processes (`flask reindex` uses every
+    core); this process reads the rows and hands them over.
+    """
     index = current_app.extensions["search_index"]
     with _session() as session, session.begin():
         # Read the log position and the rows in one transaction, so nothing falls between them.
         last_seq = session.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0
-        index.rebuild(_all_documents(session), last_seq)
+        index.rebuild(_all_documents(session), last_seq, procs=procs)
     sync()
     return index.doc_count()
 

@@ -259,8 +259,9 @@ def test_reindex_after_deleting_the_index_gives_the_same_results(app, sample_dir
     queries = ["胡萝卜素", "家国情怀", "分数", "课例", ""]
     before = [client.get("/api/v1/search", query_string={"q": q}).json for q in queries]
     shutil.rmtree(app.config["INDEX_DIR"])
-    result = app.test_cli_runner().invoke(args=["reindex"])
+    result = app.test_cli_runner().invoke(args=["reindex", "--procs", "2"])
     assert result.exit_code == 0, result.output
+    assert "2 processes" in result.output
     after = [client.get("/api/v1/search", query_string={"q": q}).json for q in queries]
     assert after == before
     assert before[0]["total"] == 1 and before[-1]["total"] == 3

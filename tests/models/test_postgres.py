@@ -21,8 +21,9 @@ def test_migrations_and_upload_on_postgresql(tmp_path, pg_url, sample_dir):
                   title="光合作用", authors="陈静、王丽").json
     assert body["authors"] == ["陈静", "王丽"] and len(body["files"]) == 2
     assert client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json["total"] == 1
-    assert app.test_cli_runner().invoke(args=["reindex"]).exit_code == 0
-    assert client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json["total"] == 1
+    for procs in ("1", "2"):  # one process, and forked writers beside an open PostgreSQL cursor
+        assert app.test_cli_runner().invoke(args=["reindex", "--procs", procs]).exit_code == 0
+        assert client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json["total"] == 1
     # Running the migrations again is a no-op.
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     engine.dispose()

@@ -126,3 +126,43 @@ def test_changes_and_merges_keep_runs_right(index: SearchIndex, changelog: Chang
     assert sizes[repr(query.Phrase("body", ["折纸", "中", "理解"]))] > 0
     assert sizes[repr(query.Phrase("body", ["的", "分数"]))] == 0
     assert sizes[repr(query.Phrase("body", ["分数", "的", "意义", "学生"]))] == 0
+
+
+def test_packed_positions_read_both_forms() -> None:
+    """A generation written before PackedPositions stays searchable until it is rebuilt."""
+    from whoosh.formats import Positions
+
+    from search_index.codec import PackedPositions
+
+    packed = PackedPositions()
+    for positions in ([0], [3, 17, 70_000], list(range(0, 400, 7))):
+        for encoded in (packed.encode(positions), Positions().encode(positions)):
+            assert packed.decode_positions(encoded) == positions
+            assert packed.decode_frequency(encoded) == len(positions)
+
+
+def test_large_positions_and_counts(tmp_path: Path) -> None:
+    """Positions past 65,535 are kept as uint32; more than 65,534 in one document are not kept."""
+    from whoosh.analysis import SpaceSeparatedTokenizer
+    from whoosh.fields import TEXT, Schema
+    from whoosh.index import create_in
+
+    from search_index.codec import LibraryCodec, PackedPositions
+
+    field = TEXT(analyzer=SpaceSeparatedTokenizer())
+    field.format = PackedPositions()
+    ix = create_in(str(tmp_path), Schema(body=field))
+    writer = ix.writer(codec=LibraryCodec(), compound=False)
+    for _ in range(SIDECAR_MIN_DF):
+        writer.add_document(body="x " * 66_000 + "y z")
+    writer.commit()
+    with ix.reader() as reader:
+        sidecar = Sidecar.open(reader)
+        assert sidecar is not None
+        ids, counts, positions = sidecar.positions("body", b"y")
+        assert ids.tolist() == list(range(SIDECAR_MIN_DF))
+        assert counts.tolist() == [1] * SIDECAR_MIN_DF
+        assert positions.dtype.itemsize == 4 and positions.tolist() == [66_000] * SIDECAR_MIN_DF
+        assert sidecar.positions("body", b"x") is None  # too many in one document
+        assert sidecar.ids("body", b"x").tolist() == list(range(SIDECAR_MIN_DF))
+    ix.close()
