@@ -46,7 +46,6 @@ from typing import Any
 import numpy as np
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
 from whoosh.formats import Positions
-from whoosh.writing import PostingPool
 
 IDS_EXT = ".lid"  # int32 document numbers of frequent terms, term after term
 POSITIONS_EXT = ".lps"  # position counts, then positions, of those postings (word fields)
@@ -100,22 +99,10 @@ class LibraryCodec(W3Codec):
         )
 
 
-class LeanPostingPool(PostingPool):
-    """Whoosh's PostingPool without its per-posting type assertions (the pool takes every posting
-    of a build: ~150 per resource without body text, ~430 with)."""
-
-    def add(self, item: tuple) -> None:
-        # item = (fieldname, tbytes, docnum, weight, vbytes); the size estimate is Whoosh's own
-        self.fieldnames.add(item[0])
-        self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + len(item[4] or b"")
-        if self.currentsize > self.limit:
-            self.save()
-        self.current.append(item)
-
-
 class _CapturingPostingsWriter(W3PostingsWriter):
     """Keeps the current term's document numbers and values, a block at a time (cheaper than
-    a Python call per posting); adds postings without Whoosh's per-posting type assertions."""
+    a Python call per posting); adds postings without Whoosh's per-posting type assertions (it
+    takes every posting of a build: ~150 per resource without body text, ~430 with)."""
 
     def add_posting(
         self, id_: int, weight: float, vbytes: bytes, length: int | None = None
@@ -206,9 +193,15 @@ class Sidecar:
             return None
         if not storage.file_exists(segment.make_filename(INDEX_EXT)):
             return None
-        with segment.open_file(storage, INDEX_EXT) as index_file:
-            runs = pickle.loads(index_file.read())
-        ids, positions = (_mapped(storage, segment, ext) for ext in (IDS_EXT, POSITIONS_EXT))
+        try:
+            with segment.open_file(storage, INDEX_EXT) as index_file:
+                runs = pickle.loads(index_file.read())
+            ids, positions = (_mapped(storage, segment, ext) for ext in (IDS_EXT, POSITIONS_EXT))
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+            return None  # damaged or partly written: Whoosh's own postings answer instead
+        ends = [(first + count) * 4 for first, count, *_ in runs.values()]
+        if max(ends, default=0) > len(ids):
+            return None  # truncated
         return cls(ids, positions, runs)
 
     def ids(self, field: str, btext: bytes) -> np.ndarray | None:
@@ -240,8 +233,9 @@ class Sidecar:
 
 
 def _mapped(storage: Any, segment: Any, ext: str) -> memoryview:
-    """A segment file's bytes: memory-mapped when it is a plain file (nothing copied, no file
-    descriptor left open), read whole when it sits inside a compound segment file."""
+    """A segment file's bytes: memory-mapped when it is a plain file (nothing copied; the map holds
+    a duplicate descriptor until it is freed with its reader), read whole when it sits inside a
+    compound segment file."""
     name = segment.make_filename(ext)
     folder = getattr(storage, "folder", None)
     if folder is not None and os.path.exists(os.path.join(folder, name)):

@@ -65,6 +65,16 @@ def view_of(searcher: Searcher) -> View:
     return found
 
 
+def release_arrays(searcher: Searcher) -> None:
+    """Drop the searcher's View and its readers' sidecars (they reference each other), so their
+    memory maps and file descriptors go when the searcher closes, not at a later garbage
+    collection."""
+    searcher.__dict__.pop(_VIEW_ATTR, None)
+    reader = searcher.reader()
+    for segment in getattr(reader, "readers", None) or [reader]:
+        segment.__dict__.pop(_SIDECAR_ATTR, None)
+
+
 class Evaluated:
     """A query's documents (boolean array) and, if scored, the score each of them earns."""
 

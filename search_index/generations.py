@@ -123,14 +123,18 @@ class Generations:
     def prune(self, in_use: Callable[[Path], bool]) -> list[Path]:
         """Delete generations that are not live, not being built and not in_use; return them.
 
-        The caller holds the writer lock. A searcher in another process that still has files of a
-        pruned generation open keeps reading them (POSIX unlink semantics); one that had not opened
-        them yet retries with the live generation.
+        The caller holds the writer lock. The generation that was live just before is kept too:
+        a searcher in another process may still be reading it, and Whoosh opens a segment's files
+        only when first needed (stored fields, columns), so deleting them under it would fail its
+        next query; that process moves to the live generation on its next lease, and the previous
+        one goes at the next rebuild.
         """
         live = self.current()
+        older = [g for g in self.all() if live is not None and g.name < live.name]
+        previous = max(older, key=lambda g: g.name) if older else None
         removed: list[Path] = []
         for generation in self.all():
-            if generation == live or in_use(generation):
+            if generation in (live, previous) or in_use(generation):
                 continue
             try:
                 with _flock(generation / BUILDING_LOCK_FILE, blocking=False) as free:

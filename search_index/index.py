@@ -10,7 +10,7 @@ from whoosh.index import FileIndex, LockError, create_in, open_dir
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
-from search_index.codec import LeanPostingPool, LibraryCodec
+from search_index.codec import LibraryCodec
 from search_index.documents import Audience, Change, ResourceDocument, SearchResult
 from search_index.generations import Generations
 from search_index.schema import (
@@ -45,14 +45,13 @@ def _read_schema_version(searcher: Searcher) -> int:
 
 
 def _writer(ix: FileIndex, **options: object) -> IndexWriter:
-    """A Whoosh writer (our codec and pool, segments as separate files: see search_index.codec),
+    """A Whoosh writer (our codec, segments as separate files: see search_index.codec),
     with Whoosh's LockError turned into SearchIndexBusy."""
     try:
         return ix.writer(
             timeout=WRITER_TIMEOUT_SECONDS,
             delay=0.05,
             codec=LibraryCodec(),
-            poolclass=LeanPostingPool,
             compound=False,
             **options,
         )
@@ -177,14 +176,25 @@ class SearchIndex:
             if procs > 1:
                 options.update(procs=procs, multisegment=True)
             writer = _writer(ix, **options)
+            added = 0
             try:
                 for doc in documents:
                     writer.add_document(**document_fields(doc))
+                    added += 1
                 writer.add_document(**meta_fields(applied_seq))
             except BaseException:
                 writer.cancel()
                 raise
             writer.commit()
+            # Whoosh's multi-process writer ignores a writer process that died (a bad value, out
+            # of memory): its documents would be silently missing. Never make such a build live.
+            with ix.reader() as reader:
+                written = reader.doc_count()
+            if written != added + 1:
+                raise RuntimeError(
+                    f"the rebuild wrote {written - 1} of {added} resources (a writer process "
+                    "failed; its error is above); the live index is unchanged"
+                )
             with self._generations.writer_lock():
                 self._generations.set_current(generation)
                 self._searchers.drop_idle()

@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from search_index import Audience, ResourceDocument, SearchIndex
 from tests.search_index.search_corpus import ChangeLog, resource, small_corpus
 
@@ -24,10 +26,46 @@ def test_rebuild_swaps_in_a_new_generation_and_removes_the_old(
     fresh = [resource(100, "光合作用的探究实验"), resource(101, "读后续写的情节构思")]
     loaded.rebuild(fresh, applied_seq=changelog.last_seq)
     assert (loaded.home / "CURRENT").read_text().strip() == "gen-000002"
-    assert generations(loaded.home) == ["gen-000002"]
+    # The generation live just before stays until the next rebuild: a searcher in another
+    # process may still read it, and Whoosh opens some of its files only when first needed.
+    assert generations(loaded.home) == ["gen-000001", "gen-000002"]
     assert loaded.document_ids() == {100, 101}
     assert loaded.applied_seq() == changelog.last_seq
     assert [h.id for h in loaded.search("读后续写", audience=ADMIN).hits] == [101]
+    loaded.rebuild(fresh, applied_seq=changelog.last_seq)
+    assert generations(loaded.home) == ["gen-000002", "gen-000003"]
+
+
+def test_a_searcher_on_the_previous_generation_still_answers(
+    loaded: SearchIndex, changelog: ChangeLog, tmp_path
+) -> None:
+    """Another process's searcher, opened before a swap, answers (stored fields, columns and
+    sidecar opened lazily) after the builder pruned."""
+    other = SearchIndex(loaded.home)
+    with other._searchers.lease() as searcher:  # opened on gen-000001, nothing read yet
+        loaded.rebuild(small_corpus(), applied_seq=changelog.last_seq)
+        # The builder in another process does not know this process's searchers.
+        with loaded._generations.writer_lock():
+            loaded._generations.prune(lambda generation: False)
+        assert generations(loaded.home) == ["gen-000001", "gen-000002"]
+        from search_index.search import run_search
+
+        found = run_search(searcher, "群文阅读", filters=None, audience=ADMIN, page=1,
+                           per_page=20, sort="relevance", facets=True)  # fmt: skip
+        assert found.total == 1 and found.hits[0].highlights
+    other.close()
+
+
+def test_a_rebuild_that_loses_documents_is_not_made_live(
+    loaded: SearchIndex, changelog: ChangeLog
+) -> None:
+    """Whoosh's multi-process writer ignores a writer process that failed; we do not."""
+    bad = [resource(i, f"分数课例{i}") for i in range(100, 400)]
+    bad[150] = resource(250, "年份不是数字", year="bad")  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="the rebuild wrote"):
+        loaded.rebuild(bad, applied_seq=changelog.last_seq, procs=2)
+    assert (loaded.home / "CURRENT").read_text().strip() == "gen-000001"
+    assert loaded.search("群文阅读", audience=ADMIN).total == 1
 
 
 def test_search_answers_from_the_old_generation_during_a_rebuild(
@@ -52,7 +90,8 @@ def test_search_answers_from_the_old_generation_during_a_rebuild(
     assert generations(loaded.home) == ["gen-000001", "gen-000002"]
     web.close()
     loaded.rebuild(small_corpus(), applied_seq=changelog.last_seq)
-    assert generations(loaded.home) == ["gen-000003"]
+    loaded.rebuild(small_corpus(), applied_seq=changelog.last_seq)
+    assert generations(loaded.home) == ["gen-000003", "gen-000004"]
 
 
 def test_changes_made_during_a_rebuild_are_applied_after_it(
