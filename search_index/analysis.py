@@ -265,9 +265,8 @@ def pinyin_words(text: str) -> Iterator[str]:
 
 
 class _BaseTokenizer(Tokenizer):
-    lowercase = (
-        False  # lowercase token texts here rather than in a filter stage (one generator less)
-    )
+    # Lowercase token texts here rather than in a filter stage (one generator less per token).
+    lowercase = False
 
     def _pieces(self, value: str, mode: str) -> Iterator[tuple[str, int, int, int]]:
         raise NotImplementedError

@@ -40,7 +40,9 @@ from __future__ import annotations
 import mmap
 import os
 import pickle
+import threading
 from array import array
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -178,7 +180,16 @@ class _SidecarFieldWriter(W3FieldWriter):
 
 
 class Sidecar:
-    """One segment's sidecar, opened by a reader: a term's documents and positions."""
+    """One segment's sidecar: a term's documents and positions.
+
+    Opened once per segment for the whole process (`open`): a segment never changes, and every
+    change-log commit reopens the searchers, which would otherwise unpickle each large segment's
+    `.lix` again (~40 ms at 100,000 resources). The most recently used ones stay open.
+    """
+
+    _CACHE_SIZE = 32
+    _cache: OrderedDict[tuple[str, str], Sidecar | None] = OrderedDict()
+    _cache_lock = threading.Lock()
 
     def __init__(self, ids: memoryview, positions: memoryview, runs: dict[tuple[str, bytes], Run]):
         self._ids = ids
@@ -187,21 +198,36 @@ class Sidecar:
 
     @classmethod
     def open(cls, reader: Any) -> Sidecar | None:
-        """The sidecar of a Whoosh SegmentReader, or None when its segment has none."""
-        storage, segment = getattr(reader, "_storage", None), getattr(reader, "_segment", None)
-        if storage is None or segment is None:
+        """The sidecar of a Whoosh SegmentReader's segment, or None when it has none (an older
+        schema, a compound segment, damaged files: Whoosh's own postings answer instead)."""
+        folder = getattr(getattr(reader, "_storage", None), "folder", None)
+        segment = getattr(reader, "_segment", None)
+        if folder is None or segment is None:
             return None
-        if not storage.file_exists(segment.make_filename(INDEX_EXT)):
-            return None
+        key = (folder, segment.segment_id())
+        with cls._cache_lock:
+            if key in cls._cache:
+                cls._cache.move_to_end(key)
+                return cls._cache[key]
+        found = cls._read(os.path.join(folder, segment.segment_id()))
+        with cls._cache_lock:
+            cls._cache[key] = found
+            while len(cls._cache) > cls._CACHE_SIZE:
+                cls._cache.popitem(last=False)
+        return found
+
+    @classmethod
+    def _read(cls, stem: str) -> Sidecar | None:
         try:
-            with segment.open_file(storage, INDEX_EXT) as index_file:
-                runs = pickle.loads(index_file.read())
-            ids, positions = (_mapped(storage, segment, ext) for ext in (IDS_EXT, POSITIONS_EXT))
+            with open(stem + INDEX_EXT, "rb") as index_file:
+                runs = pickle.load(index_file)
+            ids, positions = (_mapped(stem + ext) for ext in (IDS_EXT, POSITIONS_EXT))
         except (OSError, ValueError, EOFError, pickle.UnpicklingError):
-            return None  # damaged or partly written: Whoosh's own postings answer instead
-        ends = [(first + count) * 4 for first, count, *_ in runs.values()]
-        if max(ends, default=0) > len(ids):
-            return None  # truncated
+            return None  # none, damaged or partly written
+        if runs:
+            first, count, *_ = next(reversed(runs.values()))  # runs are written in file order
+            if (first + count) * 4 > len(ids):
+                return None  # truncated
         return cls(ids, positions, runs)
 
     def ids(self, field: str, btext: bytes) -> np.ndarray | None:
@@ -232,16 +258,9 @@ class Sidecar:
         return ids, counts, positions
 
 
-def _mapped(storage: Any, segment: Any, ext: str) -> memoryview:
-    """A segment file's bytes: memory-mapped when it is a plain file (nothing copied; the map holds
-    a duplicate descriptor until it is freed with its reader), read whole when it sits inside a
-    compound segment file."""
-    name = segment.make_filename(ext)
-    folder = getattr(storage, "folder", None)
-    if folder is not None and os.path.exists(os.path.join(folder, name)):
-        with open(os.path.join(folder, name), "rb") as handle:
-            if not os.fstat(handle.fileno()).st_size:
-                return memoryview(b"")
-            return memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
-    with segment.open_file(storage, ext) as sidefile:
-        return memoryview(sidefile.read())
+def _mapped(path: str) -> memoryview:
+    """A file's bytes, memory-mapped: nothing copied, pages shared by every process."""
+    with open(path, "rb") as handle:
+        if not os.fstat(handle.fileno()).st_size:
+            return memoryview(b"")
+        return memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))

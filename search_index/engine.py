@@ -48,9 +48,7 @@ FILTER_CACHE_SIZE = 64  # audience and facet-filter masks, per searcher
 
 _BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _VIEW_ATTR = "_library_view"
-_SIDECAR_ATTR = "_library_sidecar"
 _view_lock = threading.Lock()
-_sidecar_lock = threading.Lock()
 
 
 def view_of(searcher: Searcher) -> View:
@@ -65,14 +63,10 @@ def view_of(searcher: Searcher) -> View:
     return found
 
 
-def release_arrays(searcher: Searcher) -> None:
-    """Drop the searcher's View and its readers' sidecars (they reference each other), so their
-    memory maps and file descriptors go when the searcher closes, not at a later garbage
-    collection."""
+def release_view(searcher: Searcher) -> None:
+    """Drop the searcher's View (they reference each other), so its arrays go when the searcher
+    closes, not at a later garbage collection."""
     searcher.__dict__.pop(_VIEW_ATTR, None)
-    reader = searcher.reader()
-    for segment in getattr(reader, "readers", None) or [reader]:
-        segment.__dict__.pop(_SIDECAR_ATTR, None)
 
 
 class Evaluated:
@@ -142,21 +136,6 @@ class _SegmentPostings:
 _SEGMENT_POSTINGS = _SegmentPostings(SEGMENT_CACHE_BYTES)
 
 
-_NO_SIDECAR = object()
-
-
-def _sidecar(segment: Any) -> Sidecar | None:
-    """The segment reader's document-number sidecar, opened once per reader (None: has none)."""
-    found = segment.__dict__.get(_SIDECAR_ATTR)
-    if found is None:
-        with _sidecar_lock:
-            found = segment.__dict__.get(_SIDECAR_ATTR)
-            if found is None:
-                found = Sidecar.open(segment) or _NO_SIDECAR
-                segment.__dict__[_SIDECAR_ATTR] = found
-    return None if found is _NO_SIDECAR else found
-
-
 def _term_bytes(segment: Any, field: str, text: Any) -> bytes | None:
     try:
         return segment.schema[field].to_bytes(text)
@@ -172,7 +151,7 @@ def _doc_positions(
     From the sidecar when the term is frequent enough to be there (only the candidates' slices
     are read); otherwise from Whoosh's posting blocks, skipping blocks without a candidate.
     """
-    sidecar = _sidecar(segment)
+    sidecar = Sidecar.open(segment)
     btext = _term_bytes(segment, field, word)
     run = sidecar.positions(field, btext) if sidecar is not None and btext is not None else None
     if run is not None:
@@ -222,12 +201,11 @@ def _doc_positions(
 
 def _segment_ids(segment: Any, field: str, text: Any) -> np.ndarray:
     """A term's document numbers within one segment (local numbers, deletions included)."""
-    sidecar = _sidecar(segment)
-    btext = _term_bytes(segment, field, text) if sidecar is not None else None
-    if sidecar is not None and btext is not None:
-        found = sidecar.ids(field, btext)
-        if found is not None:
-            return found
+    sidecar = Sidecar.open(segment)
+    btext = _term_bytes(segment, field, text)
+    found = sidecar.ids(field, btext) if sidecar is not None and btext is not None else None
+    if found is not None:
+        return found
     key = (getattr(segment, "_segid", None) or id(segment), field, text)
     found = _SEGMENT_POSTINGS.get(key)
     if found is not None:

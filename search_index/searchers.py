@@ -12,7 +12,7 @@ from whoosh.fields import Schema
 from whoosh.index import EmptyIndexError, open_dir
 from whoosh.searching import Searcher
 
-from search_index.engine import release_arrays
+from search_index.engine import release_view
 from search_index.generations import Generations
 
 # Generations this process has searchers open on (any SearchIndex object), so a rebuild in this
@@ -138,7 +138,7 @@ def _close(pooled: _Pooled) -> None:
     """Close a pooled searcher and stop counting it as open."""
     # Closing only releases file handles; a failure (files already pruned) leaves nothing to do.
     with contextlib.suppress(Exception):
-        release_arrays(pooled.searcher)
+        release_view(pooled.searcher)
         pooled.searcher.close()
     with _open_lock:
         _open_counts[pooled.generation] -= 1
