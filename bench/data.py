@@ -34,7 +34,7 @@ class BenchFile:
 
 def make_bench_file(directory: Path, size_mb: int, seed: int = 20261125) -> BenchFile:
     """Write ``bench-<size>mb.mp4`` in `directory`, fsynced so later timings pay no writeback."""
-    from library.services.samples import make_mp4
+    from library.demo.samples import make_mp4
 
     size = size_mb * MIB
     mp4 = make_mp4(directory / "head.mp4")
@@ -61,6 +61,6 @@ def make_bench_file(directory: Path, size_mb: int, seed: int = 20261125) -> Benc
 
 def make_warmup_file(directory: Path) -> Path:
     """A small, different MP4 for the warm-up upload (loads imports, jieba, ffmpeg's binary)."""
-    from library.services.samples import make_mp4
+    from library.demo.samples import make_mp4
 
     return make_mp4(directory / "warmup.mp4", seconds=2, size="160x120")

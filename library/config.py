@@ -95,7 +95,7 @@ def load_config(app, overrides: dict[str, Any] | None = None) -> None:
 def _check_mail(cfg) -> None:
     """E-mail is optional; when LIBRARY_SMTP_URL is set it must parse, and mail needs a sender and
     absolute links (the worker and cron send outside any request)."""
-    from library.services.mail import SmtpServer
+    from library.notifications.mail import SmtpServer
 
     if not cfg["SMTP_URL"]:
         cfg["SMTP_URL"] = None

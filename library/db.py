@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
@@ -23,6 +25,11 @@ MAX_ID = 2**31 - 1
 def is_row_id(value) -> bool:
     """Whether a number could be a row id (a positive INTEGER)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, the form every timestamp column stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):

@@ -119,7 +119,7 @@ def url_here(**updates) -> str:
         else:
             args[name] = value if isinstance(value, list) else [value]
     if request.endpoint is None or request.endpoint == "static":
-        return url_for("pages.home", **args)
+        return url_for("resources.home", **args)
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

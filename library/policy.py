@@ -11,7 +11,10 @@ from datetime import date
 
 from sqlalchemy import and_, false, or_, select, true
 
-from library.models import Agreement, Loan, Resource, Studio, User
+from library.accounts.models import User
+from library.lending.models import Agreement, Loan
+from library.resources.models import Resource
+from library.studios.models import Studio
 from search_index import Audience
 
 VISIBILITIES = ("public", "internal", "studio", "lendable")
@@ -114,7 +117,7 @@ def loan_is_active(loan: Loan, today: date | None = None) -> bool:
     """A loan opens files only while granted and not past its due date (a county day), whether or
     not a sweep ran."""
     if today is None:
-        from library.services import clock  # policy stays importable without an app
+        from library import clock  # policy stays importable without an app
 
         today = clock.today()
     return loan.status == "active" and loan.due_on is not None and today <= loan.due_on

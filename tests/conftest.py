@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from library import create_app
+from library.accounts import service as accounts
 from library.cli import upgrade_database
-from library.services import accounts, samples, studios
+from library.demo import samples
+from library.studios import service as studios
 from tests.support.seaweed import run_weed_mini
 
 PASSWORD = "correct horse battery"

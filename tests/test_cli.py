@@ -6,9 +6,14 @@ from datetime import timedelta
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from library.accounts import service as accounts
+from library.accounts.models import User
 from library.db import get_session
-from library.models import Loan, Membership, Resource, Studio, User
-from library.services import accounts, stats, studios
+from library.lending.models import Loan
+from library.resources.models import Resource
+from library.stats import figures as stats
+from library.studios import service as studios
+from library.studios.models import Membership, Studio
 from tests.conftest import county_today
 
 

@@ -12,9 +12,12 @@ import itertools
 import pytest
 from sqlalchemy import select, update
 
+from library.accounts import service as accounts
+from library.accounts.models import School, User
 from library.db import get_session
-from library.models import Resource, ResourceFile, School, Studio, User
-from library.services import accounts, studios
+from library.resources.models import Resource, ResourceFile
+from library.studios import service as studios
+from library.studios.models import Studio
 from tests.conftest import PASSWORD, bearer, county_today, csrf_token, login, make_app
 
 VISIBILITIES = ("public", "internal", "studio", "lendable")
@@ -164,7 +167,7 @@ def _lend_every_lendable(app, resources) -> None:
     """Active loans (due in 30 days) of every lendable resource to the school_loan account's school."""
     from datetime import timedelta
 
-    from library.models import Loan
+    from library.lending.models import Loan
 
     with app.app_context():
         session = get_session()

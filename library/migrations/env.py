@@ -5,7 +5,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-import library.models  # noqa: F401  (registers every table on Base.metadata)
+import library.tables  # noqa: F401  (every domain's tables on Base.metadata)
 from library.db import Base
 
 config = context.config

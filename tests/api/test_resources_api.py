@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from library.db import get_session
-from library.models import ChangeLog, Resource, ResourceFile
+from library.resources.models import Resource, ResourceFile
+from library.search.models import ChangeLog
 from tests.conftest import bearer, build_world, upload
 
 

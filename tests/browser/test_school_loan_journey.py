@@ -20,7 +20,8 @@ SECOND = "分数的意义：借阅验收练习设计"
 def school_world(live_server, sample_dir):
     """A weak school with an account, and a lendable paper of wang-math uploaded by its host."""
     app = live_server.app
-    from library.services import accounts, schools
+    from library.accounts import schools
+    from library.accounts import service as accounts
 
     with app.app_context():
         schools.create_school("希望小学", weak=True, subjects=["math"], stages=["primary"])

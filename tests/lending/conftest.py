@@ -8,9 +8,11 @@ from datetime import datetime
 
 import pytest
 
+from library.accounts import schools
+from library.accounts import service as accounts
 from library.db import get_session
-from library.models import Loan
-from library.services import accounts, schools, studios
+from library.lending.models import Loan
+from library.studios import service as studios
 from tests.conftest import PASSWORD, World, bearer, build_world, upload
 
 # A fixed "now" for scripted tests: services take `now`, nothing patches the clock.

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from library.db import get_session
-from library.models import Agreement
-from library.services import lending
-from library.services.errors import InvalidInput
+from library.errors import InvalidInput
+from library.lending import agreements, parsing
+from library.lending.models import Agreement
 from tests.conftest import county_today
 from tests.lending.conftest import agreement_body, bearer
 
@@ -93,14 +93,14 @@ def test_bad_input_lists_every_field_and_stores_nothing(app, client, lend):
     ("每学期 3 次", (3, "term")), (2, (2, "month")),
 ])
 def test_frequency_formats(app, given, expected):
-    assert lending.parse_frequency(given) == expected
+    assert parsing.parse_frequency(given) == expected
 
 
 @pytest.mark.parametrize("given", ["twice", "0/month", "2/day", {"count": 2, "per": "year"}, {"per": "month"}, 500,
                                    True, None, [2, "month"]])
 def test_bad_frequencies(app, given):
     with app.test_request_context(), pytest.raises(InvalidInput) as caught:
-        lending.parse_frequency(given)
+        parsing.parse_frequency(given)
     assert "frequency" in caught.value.fields
 
 
@@ -154,21 +154,21 @@ def test_in_force_only_within_its_dates_and_scope_decides_coverage(app, client, 
         starts_on="2026-02-01", ends_on="2026-02-28")).json
     with app.app_context():
         row = get_session().get(Agreement, body["id"])
-        assert not lending.in_force(row, date(2026, 1, 31))
-        assert lending.in_force(row, date(2026, 2, 1)) and lending.in_force(row, date(2026, 2, 28))
-        assert not lending.in_force(row, date(2026, 3, 1))
-        assert lending.agreement_state(row, date(2026, 1, 15)) == "pending"
-        assert lending.agreement_state(row, date(2026, 3, 1)) == "ended"
-        from library.models import Resource
+        assert not agreements.in_force(row, date(2026, 1, 31))
+        assert agreements.in_force(row, date(2026, 2, 1)) and agreements.in_force(row, date(2026, 2, 28))
+        assert not agreements.in_force(row, date(2026, 3, 1))
+        assert agreements.agreement_state(row, date(2026, 1, 15)) == "pending"
+        assert agreements.agreement_state(row, date(2026, 3, 1)) == "ended"
+        from library.resources.models import Resource
 
         video, paper = get_session().get(Resource, lend.lendable_video), get_session().get(Resource, lend.lendable)
-        assert lending.covers(row, video) and not lending.covers(row, paper)
+        assert agreements.covers(row, video) and not agreements.covers(row, paper)
         other = get_session().get(Resource, lend.other_studio_lendable)
-        assert not lending.covers(row, other)
+        assert not agreements.covers(row, other)
         row.scope, row.scope_resource_ids = "list", [lend.lendable]
-        assert lending.covers(row, paper) and not lending.covers(row, video)
+        assert agreements.covers(row, paper) and not agreements.covers(row, video)
         row.scope = "all"
-        assert lending.covers(row, paper) and lending.covers(row, video)
+        assert agreements.covers(row, paper) and agreements.covers(row, video)
         internal = get_session().get(Resource, lend.internal)
-        assert not lending.covers(row, internal)  # "all" means all *lendable* outputs
+        assert not agreements.covers(row, internal)  # "all" means all *lendable* outputs
         get_session().rollback()

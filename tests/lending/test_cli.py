@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from library.accounts.models import School, User
 from library.db import get_session
-from library.models import Loan, School, User
+from library.lending.models import Loan
 from tests.conftest import county_today
 from tests.lending.conftest import bearer
 from tests.lending.test_loans import active_agreement, borrow

@@ -14,9 +14,11 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
 from library import ConfigError, create_app
+from library.accounts import service as accounts
+from library.accounts.models import User
 from library.db import get_session
-from library.models import Notification, User
-from library.services import accounts, lending
+from library.lending import loans
+from library.notifications.models import Notification
 from tests.conftest import PASSWORD, csrf_token, login, make_app
 from tests.lending.conftest import bearer
 from tests.lending.test_loans import active_agreement, borrow
@@ -149,8 +151,8 @@ def test_due_and_expired_notices_are_mailed_by_the_sweep(app, client, lend, smtp
     due = date.fromisoformat(borrow(client, lend.school_token, lend.lendable).json["due_on"])
     assert smtp.mailbox.messages == []  # granted under the agreement: nobody is told
     with app.app_context():
-        lending.sweep(now=datetime.combine(due - timedelta(days=3), datetime.min.time()))
-        lending.sweep(now=datetime.combine(due + timedelta(days=1), datetime.min.time()))
+        loans.sweep(now=datetime.combine(due - timedelta(days=3), datetime.min.time()))
+        loans.sweep(now=datetime.combine(due + timedelta(days=1), datetime.min.time()))
     assert [m["Subject"] for m in smtp.mailbox.messages] == ["[名师工作室资源库] 借阅即将到期",
                                                             "[名师工作室资源库] 借阅已到期"]
     assert f"借阅将于 {due.isoformat()} 到期" in body(smtp.mailbox.messages[0])
@@ -193,7 +195,8 @@ def test_an_address_refused_for_good_is_not_retried(app, client, lend, smtp, run
 def test_a_claimed_notice_waits_and_a_stale_one_is_given_up(app, smtp):
     """A notice another sender claimed is left alone until its claim lapses (that sender died);
     one still unsent after three days is given up."""
-    from library.services import mail, notifications
+    from library.notifications import mail
+    from library.notifications import service as notifications
 
     smtp.start()
     with app.app_context():
@@ -245,7 +248,8 @@ def test_credentials_in_the_url_log_in(tmp_path, migrated_sqlite):
     try:
         with app.app_context():
             user = accounts.create_user("wangli", "teacher", PASSWORD, "王丽", email="wangli@example.cn")
-            from library.services import mail, notifications
+            from library.notifications import mail
+            from library.notifications import service as notifications
 
             notifications.notify([user], "loan.due", "loan", 1, "借阅将于 2026-12-01 到期：《分数》", "/loans")
             get_session().commit()
@@ -430,7 +434,8 @@ def test_tls_and_login(tmp_path, migrated_sqlite, certificate, scheme):
                    BASE_URL=BASE_URL)
     try:
         with app.app_context():
-            from library.services import mail, notifications
+            from library.notifications import mail
+            from library.notifications import service as notifications
 
             user = accounts.create_user("wangli", "teacher", PASSWORD, "王丽", email="wangli@example.cn")
             notifications.notify([user], "loan.expired", "loan", 1, "借阅已到期：《分数》，文件不能再打开", "/loans")

@@ -116,7 +116,7 @@ def test_the_archive_is_written_as_it_is_sent(app, tmp_path):
     """A 40 MB stored object goes out in chunks no bigger than the storage's reads plus headers."""
     import os
 
-    from library.services import kit
+    from library.lending import kit
     from storage import LocalStorage
 
     storage = LocalStorage(tmp_path / "store")

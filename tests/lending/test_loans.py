@@ -8,10 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from library import policy
+from library.accounts.models import User
 from library.db import get_session
-from library.models import Loan, Resource, User
-from library.services import lending, loan_links
-from library.services.errors import Conflict, PermissionDenied
+from library.errors import Conflict, PermissionDenied
+from library.lending import links as loan_links
+from library.lending import loans
+from library.lending.models import Loan
+from library.resources.models import Resource
 from tests.conftest import county_today
 from tests.lending.conftest import agreement_body, bearer
 
@@ -123,9 +126,9 @@ def test_renewal_rules(app, client, lend):
         school = get_session().get(User, get_session().get(Loan, video["id"]).requester_id)
         later = datetime.combine(date.fromisoformat(video["due_on"]) + timedelta(days=1), datetime.min.time())
         with pytest.raises(Conflict):
-            lending.renew_loan(school, video["id"], now=later)
+            loans.renew_loan(school, video["id"], now=later)
         on_due_day = datetime.combine(date.fromisoformat(video["due_on"]), datetime.min.time())
-        assert lending.renew_loan(school, video["id"], now=on_due_day).due_on == \
+        assert loans.renew_loan(school, video["id"], now=on_due_day).due_on == \
             date.fromisoformat(video["due_on"]) + timedelta(days=30)
 
 
@@ -159,10 +162,10 @@ def test_expiry_ends_access_by_date_even_before_the_sweep(app, client, lend):
         assert loan_links.resolve(token, now=datetime.combine(due, datetime.min.time()))[0].id == loan["id"]
         with pytest.raises(PermissionDenied):
             loan_links.resolve(token, now=after)
-        assert lending.loan_state(session.get(Loan, loan["id"]), due + timedelta(days=1)) == "expired"
+        assert loans.loan_state(session.get(Loan, loan["id"]), due + timedelta(days=1)) == "expired"
     # The sweep, run as of the day after, records it: the same link now answers 403 for real.
     with app.app_context():
-        assert lending.sweep(now=after)["expired"] == 1
+        assert loans.sweep(now=after)["expired"] == 1
     assert client.get(link).status_code == 403
     assert client.get(f"/api/v1/loans/{loan['id']}", headers=bearer(lend.school_token)).json["status"] == "expired"
 

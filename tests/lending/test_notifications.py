@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from library.services import lending
+from library.lending import loans
 from tests.conftest import login
 from tests.lending.conftest import bearer
 from tests.lending.test_loans import active_agreement, borrow
@@ -62,12 +62,12 @@ def test_due_and_expired_notices_are_sent_once_each(app, client, lend):
     loan = borrow(client, lend.school_token, lend.lendable).json
     due = date.fromisoformat(loan["due_on"])
     with app.app_context():
-        assert lending.sweep(now=datetime.combine(due - timedelta(days=4), datetime.min.time())) == \
+        assert loans.sweep(now=datetime.combine(due - timedelta(days=4), datetime.min.time())) == \
             {"expired": 0, "due_notices": 0, "agreements_ended": 0}
-        assert lending.sweep(now=datetime.combine(due - timedelta(days=3), datetime.min.time()))["due_notices"] == 1
-        assert lending.sweep(now=datetime.combine(due - timedelta(days=1), datetime.min.time()))["due_notices"] == 0
-        assert lending.sweep(now=datetime.combine(due + timedelta(days=1), datetime.min.time()))["expired"] == 1
-        assert lending.sweep(now=datetime.combine(due + timedelta(days=2), datetime.min.time()))["expired"] == 0
+        assert loans.sweep(now=datetime.combine(due - timedelta(days=3), datetime.min.time()))["due_notices"] == 1
+        assert loans.sweep(now=datetime.combine(due - timedelta(days=1), datetime.min.time()))["due_notices"] == 0
+        assert loans.sweep(now=datetime.combine(due + timedelta(days=1), datetime.min.time()))["expired"] == 1
+        assert loans.sweep(now=datetime.combine(due + timedelta(days=2), datetime.min.time()))["expired"] == 0
     kinds = [n["kind"] for n in inbox(client, lend.school_token)["notifications"]]
     assert kinds == ["loan.expired", "loan.due"]
 
@@ -77,10 +77,10 @@ def test_renewal_earns_a_new_due_notice(app, client, lend):
     loan = borrow(client, lend.school_token, lend.lendable).json
     due = date.fromisoformat(loan["due_on"])
     with app.app_context():
-        lending.sweep(now=datetime.combine(due - timedelta(days=2), datetime.min.time()))
+        loans.sweep(now=datetime.combine(due - timedelta(days=2), datetime.min.time()))
     client.post(f"/api/v1/loans/{loan['id']}/renew", headers=bearer(lend.school_token))
     with app.app_context():
-        assert lending.sweep(now=datetime.combine(due + timedelta(days=28), datetime.min.time()))["due_notices"] == 1
+        assert loans.sweep(now=datetime.combine(due + timedelta(days=28), datetime.min.time()))["due_notices"] == 1
 
 
 def test_unread_badge_and_notification_page(client, lend):

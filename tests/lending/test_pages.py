@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from library.db import get_session
-from library.models import Agreement, Loan
+from library.lending.models import Agreement, Loan
 from tests.conftest import county_today, csrf_token, login
 from tests.lending.test_loans import active_agreement
 

@@ -9,8 +9,9 @@ from datetime import date, datetime
 
 import pytest
 
-from library.services import accounts, lending
-from library.services.errors import Conflict
+from library.accounts import service as accounts
+from library.errors import Conflict
+from library.lending import agreements, loans, progress
 from tests.lending.conftest import agreement_body, bearer
 from tests.lending.test_loans import active_agreement, borrow, download
 
@@ -56,15 +57,15 @@ def test_progress_months_are_the_countys(app, lend):
     """A loan at 07:00 on 1 April in the county (23:00 UTC on 31 March) is April's."""
     from datetime import datetime
 
+    from library.accounts import service as accounts
     from library.db import get_session
-    from library.models import Agreement
-    from library.services import accounts, lending
+    from library.lending.models import Agreement
 
     with app.test_request_context():
-        agreement = lending.create_agreement(accounts.get_user("liuyan"), agreement_body(
+        agreement = agreements.create_agreement(accounts.get_user("liuyan"), agreement_body(
             status="active", starts_on="2026-03-01", ends_on="2026-04-30"), now=datetime(2026, 2, 20, 10))
-        lending.request_loan(accounts.get_user("xiwang"), lend.lendable, "四月备课", now=datetime(2026, 3, 31, 23))
-        figures = lending.progress(get_session().get(Agreement, agreement.id), now=datetime(2026, 4, 20, 10))
+        loans.request_loan(accounts.get_user("xiwang"), lend.lendable, "四月备课", now=datetime(2026, 3, 31, 23))
+        figures = progress.progress(get_session().get(Agreement, agreement.id), now=datetime(2026, 4, 20, 10))
     assert [(m.month, m.loans) for m in figures["months"]] == [("2026-03", 0), ("2026-04", 1)]
 
 
@@ -138,13 +139,13 @@ def test_loans_fall_due_by_the_countys_calendar_not_utcs(app, client, lend):
     evening_utc = datetime(2026, 3, 2, 17, 0)  # already 3 March, 01:00, in the county
     with app.app_context():
         host = accounts.get_user("wangli")
-        loan = lending.approve_loan(host, loan_id, now=evening_utc)
+        loan = loans.approve_loan(host, loan_id, now=evening_utc)
         assert loan.due_on == date(2026, 4, 2)  # 3 March + 30 days
-        assert lending.loan_state(loan, date(2026, 4, 2)) == "active"
+        assert loans.loan_state(loan, date(2026, 4, 2)) == "active"
         school = accounts.get_user("xiwang")
         # 2 April 16:01 UTC is already 3 April in the county: the loan has run out there.
         with pytest.raises(Conflict, match="未到期"):
-            lending.renew_loan(school, loan_id, now=datetime(2026, 4, 2, 16, 1))
-        assert lending.renew_loan(school, loan_id, now=datetime(2026, 4, 2, 15, 59)).due_on == date(2026, 5, 2)
-        assert lending.sweep(now=datetime(2026, 5, 2, 15, 59))["expired"] == 0
-        assert lending.sweep(now=datetime(2026, 5, 2, 16, 1))["expired"] == 1
+            loans.renew_loan(school, loan_id, now=datetime(2026, 4, 2, 16, 1))
+        assert loans.renew_loan(school, loan_id, now=datetime(2026, 4, 2, 15, 59)).due_on == date(2026, 5, 2)
+        assert loans.sweep(now=datetime(2026, 5, 2, 15, 59))["expired"] == 0
+        assert loans.sweep(now=datetime(2026, 5, 2, 16, 1))["expired"] == 1

@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from library.services import ingest
+from library.resources import ingest
 
 
 @pytest.mark.parametrize(

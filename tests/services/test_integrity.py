@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from library.db import get_session
-from library.models import ResourceFile
-from library.services import integrity
+from library.resources import integrity
+from library.resources.models import ResourceFile
 from tests.conftest import build_world, upload
 
 

@@ -2,8 +2,9 @@
 
 from sqlalchemy import select
 
+from library.audit.models import AuditEntry
 from library.db import get_session
-from library.models import AuditEntry, ResourceEvent
+from library.resources.models import ResourceEvent
 from tests.conftest import bearer, build_world, upload
 
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from library.accounts import service as accounts
+from library.accounts.models import ApiToken
 from library.db import get_session
-from library.models import ApiToken
-from library.services import accounts
 
 
 def test_last_used_is_written_at_most_once_a_minute(app):

@@ -8,10 +8,14 @@ from datetime import date, datetime
 
 import pytest
 
+from library.accounts import schools
+from library.accounts import service as accounts
 from library.db import get_session
-from library.models import Agreement, Loan, Resource
-from library.services import accounts, activities, schools, studios, usage
-from library.services.resources import IncomingFile, create_resource
+from library.lending.models import Agreement, Loan
+from library.resources.models import Resource
+from library.resources.service import IncomingFile, create_resource
+from library.stats import activities, usage
+from library.studios import service as studios
 from tests.conftest import PASSWORD, build_world
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"

@@ -10,7 +10,7 @@ def test_record_and_list_activities_through_the_api(app, client):
     world = build_world(app)
     host = bearer(world.host_token)
     with app.app_context():
-        from library.services import schools
+        from library.accounts import schools
 
         school_id = schools.create_school("城南小学", weak=True).id
     response = client.post("/api/v1/studios/wang-math/activities", headers=host, json={

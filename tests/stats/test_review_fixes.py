@@ -9,8 +9,10 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
-from library.services import accounts, studios
-from library.services.resources import IncomingFile, create_resource
+from library.accounts import service as accounts
+from library.assessment import scores
+from library.resources.service import IncomingFile, create_resource
+from library.studios import service as studios
 from tests.conftest import bearer
 from tests.stats.conftest import YEAR
 
@@ -87,11 +89,12 @@ def test_a_day_and_a_year_are_the_countys_not_utcs(app, client, known):
     """Stored times are UTC; the county lives at UTC+8. New Year's Day at 01:00 in the county is
     2024-12-31 17:00 UTC: it belongs to 2025, and 23:00 and 01:00 local are two days, not one."""
     from library.db import get_session
-    from library.models import Loan, Resource
+    from library.lending.models import Loan
+    from library.resources.models import Resource
     from tests.stats.conftest import BROWSER
 
     with app.app_context():
-        from library.services import usage
+        from library.stats import usage
 
         session = get_session()
         teacher = accounts.get_user("zhangsan")
@@ -118,8 +121,8 @@ def test_a_years_figures_load_only_that_years_outputs(app, known):
     from sqlalchemy import event
 
     from library.db import get_session
-    from library.models import Resource
-    from library.services import stats
+    from library.resources.models import Resource
+    from library.stats import figures as stats
 
     with app.app_context():
         session = get_session()
@@ -135,8 +138,8 @@ def test_a_years_figures_load_only_that_years_outputs(app, known):
 
 def test_an_output_without_a_year_counts_in_the_countys_year_of_publication(app, known, sample_dir):
     from library.db import get_session
-    from library.models import Resource
-    from library.services import stats
+    from library.resources.models import Resource
+    from library.stats import figures as stats
 
     rid = _evil_output(app, sample_dir, title="无年份的论文")
     with app.app_context():
@@ -153,8 +156,8 @@ def test_the_assessment_queries_do_not_grow_with_activities_and_loans(app, known
     from sqlalchemy import event
 
     from library.db import get_engine, get_session
-    from library.models import Loan
-    from library.services import activities, assessment
+    from library.lending.models import Loan
+    from library.stats import activities
 
     def queries() -> int:
         with app.app_context():
@@ -163,7 +166,7 @@ def test_the_assessment_queries_do_not_grow_with_activities_and_loans(app, known
             listener = lambda *args: statements.append(args[2])  # noqa: E731
             event.listen(engine, "before_cursor_execute", listener)
             try:
-                for row in assessment.evaluate(YEAR):
+                for row in scores.evaluate(YEAR):
                     row.figures.as_json()
             finally:
                 event.remove(engine, "before_cursor_execute", listener)
@@ -189,7 +192,7 @@ def test_a_suffix_range_is_a_later_byte_range_not_a_new_download(app, client, sa
     from sqlalchemy import select
 
     from library.db import get_session
-    from library.models import UsageEvent
+    from library.stats.models import UsageEvent
     from tests.conftest import build_world, upload
     from tests.stats.conftest import BROWSER
 
@@ -209,8 +212,8 @@ def test_recount_moves_old_utc_days_to_the_countys(app, known):
     from sqlalchemy import select
 
     from library.db import get_session
-    from library.models import UsageEvent
-    from library.services import usage
+    from library.stats import usage
+    from library.stats.models import UsageEvent
 
     with app.app_context():
         session = get_session()

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from library.db import get_session
-from library.models import Resource, ResourceFile, UsageEvent
-from library.models.base import utcnow
-from library.services import accounts, usage
+from library.accounts import service as accounts
+from library.db import get_session, utcnow
+from library.resources.models import Resource, ResourceFile
+from library.stats import usage
+from library.stats.models import UsageEvent
 from tests.conftest import bearer, build_world, upload
 from tests.stats.conftest import BROWSER
 

@@ -2,8 +2,8 @@
 
 from sqlalchemy import select
 
+from library.audit.models import AuditEntry
 from library.db import get_session
-from library.models import AuditEntry
 from tests.conftest import PASSWORD, bearer, build_world, csrf_token, login
 
 
@@ -51,7 +51,7 @@ def test_tokens_created_and_revoked_from_the_account_page(app):
     api_token = html.split('<code class="token">')[1].split("</code>")[0]
     assert client.get("/api/v1/studios", headers=bearer(api_token)).status_code == 200
     with app.app_context():
-        from library.models import ApiToken
+        from library.accounts.models import ApiToken
 
         row = get_session().scalar(select(ApiToken).where(ApiToken.name == "批量上传"))
         assert row.token_hash != api_token and api_token not in row.token_hash
@@ -106,7 +106,8 @@ def test_a_password_change_signs_out_other_sessions(app):
 
 
 def test_hosts_manage_members_but_not_hosts(app):
-    from library.services import accounts, studios
+    from library.accounts import service as accounts
+    from library.studios import service as studios
 
     client = app.test_client()
     build_world(app)

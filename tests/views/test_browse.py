@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from library.db import get_session
-from library.models import Resource
+from library.resources.models import Resource
 from tests.conftest import build_world, csrf_token, login, make_app, upload
 
 JSON = {"Accept": "application/json"}

@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from library.db import get_session
-from library.models import Resource
+from library.resources.models import Resource
 from tests.conftest import build_world, csrf_token, login, upload
 
 

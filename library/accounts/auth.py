@@ -1,0 +1,77 @@
+"""Sign-in sessions (Flask-Login), CSRF protection and the current actor."""
+
+from __future__ import annotations
+
+from flask import Flask, g
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from library import policy
+from library.accounts.models import User
+from library.db import get_session
+
+login_manager = LoginManager()
+
+
+csrf = CSRFProtect()
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> User | None:
+    user_id, _sep, stamp = session_id.partition(":")
+    user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active or stamp != user.session_stamp:
+        return None
+    return user
+
+
+@login_manager.request_loader
+def _load_bearer(request) -> User | None:
+    """Outside /api/v1 (file downloads, thumbnails) a bearer token also identifies the caller, so an
+    API client can follow the download_url it was given; it never replaces a session."""
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    from library.accounts.service import user_for_token
+
+    return user_for_token(token.strip())
+
+
+def current_actor() -> User | None:
+    """The signed-in user of a page, or the bearer-token user of an API call; None when anonymous."""
+    if "api_user" in g:
+        return g.api_user
+    return current_user if current_user.is_authenticated else None
+
+
+def workflow_actions(user: User | None, resource) -> list[str]:
+    """The workflow buttons to show this user for this resource."""
+    return [
+        action for action, (sources, _target) in policy.TRANSITIONS.items()
+        if resource.status in sources and policy.can_transition(user, resource, action)
+    ]
+
+
+def init_app(app: Flask) -> None:
+    """Install the login manager, CSRF protection and secure cookie defaults."""
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a long upload form must not expire mid-way
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("请先登录")
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    app.jinja_env.globals.update(
+        current_actor=current_actor,
+        workflow_actions=workflow_actions,
+        can_edit=policy.can_edit,
+        can_review_studio=policy.can_review,
+        is_site_admin=policy.is_admin,
+    )
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    # Behind HTTPS set LIBRARY_SECURE_COOKIES=true so cookies never travel in clear text.
+    secure = bool(app.config.get("SECURE_COOKIES", False))
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure

@@ -1,0 +1,35 @@
+"""flask assessment export YEAR --out FILE.xlsx|FILE.csv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from library.assessment import exports, indicators, scores
+from library.errors import DomainError
+from library.stats import figures as stats
+
+assessment_cli = AppGroup("assessment", help="The annual assessment (考核).")
+
+
+@assessment_cli.command("export")
+@click.argument("year")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write: FILE.xlsx, or FILE.csv for the long CSV.")
+def assessment_export(year: str, out: Path) -> None:
+    """Write the year's assessment workbook (Summary + one sheet per studio with the evidence)."""
+    try:
+        number = stats.parse_year(year)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    rows = scores.evaluate(number)
+    if out.suffix.lower() == ".csv":
+        out.write_text(exports.export_csv(number, rows), encoding="utf-8")
+    else:
+        out.write_bytes(exports.export_xlsx(number, rows))
+    click.echo(f"wrote {out} ({len(rows)} studios, {len(indicators.indicators())} indicators)")
+
+
+COMMANDS = (assessment_cli,)

@@ -1,0 +1,137 @@
+"""Scoring each studio's year against the indicators, with the evidence for each point."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from library import policy
+from library.accounts.models import User
+from library.assessment.indicators import as_list, indicator_json, indicators
+from library.assessment.models import Indicator
+from library.errors import PermissionDenied
+from library.resources.models import AWARD_LEVELS
+from library.stats import figures as stats
+
+
+def _rank(level: str | None) -> int:
+    return AWARD_LEVELS.index(level) if level in AWARD_LEVELS else len(AWARD_LEVELS)
+
+
+@dataclass
+class Evidence:
+    """One counted row: what it is, its id, a label, how many units it gives and the points they earn."""
+
+    type: str
+    id: int | str
+    label: str
+    units: int
+    points: float
+
+
+@dataclass
+class Score:
+    indicator: Indicator
+    count: int
+    raw: float
+    score: float
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class StudioScores:
+    figures: stats.StudioYear
+    scores: list[Score]
+
+    @property
+    def total(self) -> float:
+        return round(sum(s.score for s in self.scores), 2)
+
+
+def _unit_points(indicator: Indicator, level: str | None) -> float:
+    if indicator.level_points and level in indicator.level_points:
+        return float(indicator.level_points[level])
+    return float(indicator.points)
+
+
+def _resource_matches(rule: dict, resource) -> bool:
+    kinds = as_list(rule.get("kind"))
+    if kinds and resource.kind not in kinds:
+        return False
+    statuses = as_list(rule.get("project_status"))
+    if statuses and resource.project_status not in statuses:
+        return False
+    for field_name in ("award_level", "project_level"):
+        level = getattr(resource, field_name)
+        low, high = rule.get(f"{field_name}_min"), rule.get(f"{field_name}_max")
+        # "min provincial" = provincial or higher (national ranks first); an output without a level fails both.
+        if low and _rank(level) > _rank(low):
+            return False
+        if high and (level not in AWARD_LEVELS or _rank(level) < _rank(high)):
+            return False
+    return True
+
+
+def evidence_for(indicator: Indicator, figures: stats.StudioYear) -> list[Evidence]:
+    """The rows an indicator counts for one studio and year."""
+    rule = indicator.rule or {}
+    source = rule.get("source")
+    if source == "resources":
+        return [Evidence("resource", r.id, r.title, 1, _unit_points(indicator, r.award_level or r.project_level))
+                for r in figures.resources if _resource_matches(rule, r)]
+    if source == "activities":
+        kinds = as_list(rule.get("kind"))
+        rows = [a for a in figures.activities if not kinds or a.kind in kinds]
+        per_person = rule.get("measure") == "participants"
+        return [Evidence("activity", a.id, a.title, a.participants if per_person else 1, float(indicator.points))
+                for a in rows]
+    if source == "loans":
+        wanted = rule.get("under_agreement")
+        return [Evidence("loan", loan.id, f"{loan.resource.title} → {loan.school.name}", 1, float(indicator.points))
+                for loan in figures.loans if wanted is None or (loan.agreement_id is not None) == wanted]
+    if source == "agreements":
+        return [Evidence("agreement", a.id, a.school.name, 1, float(indicator.points)) for a in figures.agreements]
+    if source == "schools_helped":
+        return [Evidence("school", s.id, s.name, 1, float(indicator.points))
+                for s in sorted(figures.schools.values(), key=lambda s: s.name)]
+    if source in ("views", "downloads"):
+        months = figures.views_by_month if source == "views" else figures.downloads_by_month
+        return [Evidence(f"{source[:-1]}_month", f"{figures.year}-{m + 1:02d}", "", n, float(indicator.points))
+                for m, n in enumerate(months) if n]
+    return []
+
+
+def score(indicator: Indicator, figures: stats.StudioYear) -> Score:
+    """One indicator's count and score for one studio."""
+    evidence = evidence_for(indicator, figures)
+    raw = round(sum(e.units * e.points for e in evidence), 4)
+    capped = min(raw, indicator.cap) if indicator.cap is not None else raw
+    return Score(indicator, sum(e.units for e in evidence), round(raw, 2), round(capped, 2), evidence)
+
+
+def evaluate(year: int) -> list[StudioScores]:
+    """Every studio's scores for the year, studio by studio (by name)."""
+    items = indicators()
+    return [StudioScores(figures, [score(i, figures) for i in items]) for figures in stats.all_studios(year)]
+
+
+def assessment(actor: User | None, year: int) -> list[StudioScores]:
+    """The assessment table, for admins and coordinators."""
+    if not policy.can_view_city(actor):
+        raise PermissionDenied(_("只有教育局管理员和研训员可以查看考核结果"))
+    return evaluate(year)
+
+
+def assessment_json(year: int, rows: list[StudioScores]) -> dict:
+    """The scores as the API gives them, with the evidence ids of every figure."""
+    return {
+        "year": year,
+        "indicators": [indicator_json(i) for i in indicators()],
+        "studios": [{
+            "studio": row.figures.studio.slug, "name": row.figures.studio.name, "total": row.total,
+            "scores": {s.indicator.code: {"count": s.count, "raw": s.raw, "score": s.score,
+                                          "evidence": [f"{e.type}:{e.id}" for e in s.evidence]}
+                       for s in row.scores},
+        } for row in rows],
+    }

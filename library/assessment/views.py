@@ -1,0 +1,60 @@
+"""The assessment pages: a year's scores, its exports, the indicators."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from library import policy
+from library.accounts.auth import current_actor
+from library.assessment import exports, indicators, scores
+from library.errors import PermissionDenied
+from library.stats import figures as stats
+from library.web.forms import attempt
+
+bp = Blueprint("assessment", __name__)
+
+
+@bp.get("/assessment/")
+@login_required
+def assessment_current():
+    return redirect(url_for("assessment.assessment_page", year=stats.default_year()))
+
+
+@bp.get("/assessment/<int:year>")
+@login_required
+def assessment_page(year: int):
+    year = stats.parse_year(year)
+    rows = scores.assessment(current_actor(), year)
+    return render_template("stats/assessment.html", year=year, rows=rows, indicators=indicators.indicators(),
+                           can_manage=policy.can_manage_assessment(current_actor()))
+
+
+@bp.get("/assessment/<int:year>/export.<any(xlsx, csv):fmt>")
+@login_required
+def assessment_export(year: int, fmt: str):
+    year = stats.parse_year(year)
+    rows = scores.assessment(current_actor(), year)
+    if fmt == "xlsx":
+        return Response(exports.export_xlsx(year, rows),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="assessment-{year}.xlsx"'})
+    return Response(exports.export_csv(year, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="assessment-{year}.csv"'})
+
+
+@bp.route("/assessment/indicators", methods=["GET", "POST"])
+@login_required
+def indicator_list():
+    actor = current_actor()
+    if not policy.can_manage_assessment(actor):
+        raise PermissionDenied(_("只有教育局管理员可以修改考核指标"))
+    if request.method == "POST":
+        form = request.form.to_dict()
+        code = form.pop("original_code", "") or None
+        form.setdefault("active", "0")
+        attempt(lambda: indicators.save_indicator(actor, form, code), _("指标已保存"))
+        return redirect(url_for("assessment.indicator_list"))
+    return render_template("stats/indicators.html", indicators=indicators.indicators(include_inactive=True),
+                           year=stats.default_year())

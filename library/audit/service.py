@@ -1,0 +1,70 @@
+"""The audit log: sign-ins, permission refusals, publishing and deletions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, has_request_context, request
+from sqlalchemy import func, select
+
+from library.accounts.models import User
+from library.audit.models import AuditEntry
+from library.db import get_session, utcnow
+
+PAGE = 50
+
+
+def _ip() -> str:
+    return (request.remote_addr or "")[:64] if has_request_context() else "cli"
+
+
+def entry(action: str, actor: User | None = None, target_type: str = "", target_id: object = "",
+          **detail) -> AuditEntry:
+    """A new audit entry (not yet added to any session)."""
+    return AuditEntry(
+        action=action,
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor.username if actor is not None else str(detail.pop("username", ""))[:64],
+        target_type=target_type,
+        target_id=str(target_id)[:64],
+        detail=detail,
+        ip=_ip(),
+    )
+
+
+def record(action: str, actor: User | None = None, target_type: str = "", target_id: object = "",
+           **detail) -> None:
+    """Add an entry to the current unit of work: it is kept only if that work commits."""
+    get_session().add(entry(action, actor, target_type, target_id, **detail))
+
+
+def record_now(action: str, actor: User | None = None, target_type: str = "", target_id: object = "",
+               **detail) -> None:
+    """Write an entry in its own transaction (refusals and failed sign-ins, whose request rolls back)."""
+    with current_app.extensions["db_sessionmaker"]() as session:
+        actor_obj = session.get(User, actor.id) if actor is not None else None
+        session.add(entry(action, actor_obj, target_type, target_id, **detail))
+        session.commit()
+
+
+def recent_count(action: str, *, since: timedelta, target_id: str | None = None, ip: str | None = None) -> int:
+    """How many entries of an action happened lately, for one target or from one address."""
+    stmt = select(func.count(AuditEntry.id)).where(
+        AuditEntry.action == action, AuditEntry.created_at >= utcnow() - since
+    )
+    if target_id is not None:
+        stmt = stmt.where(AuditEntry.target_id == target_id[:64])
+    if ip is not None:
+        stmt = stmt.where(AuditEntry.ip == ip[:64])
+    return get_session().scalar(stmt) or 0
+
+
+def list_entries(page: int = 1, action: str | None = None) -> tuple[list[AuditEntry], int]:
+    """Newest entries first, with the total, optionally of one action."""
+    session = get_session()
+    stmt = select(AuditEntry)
+    count = select(func.count(AuditEntry.id))
+    if action:
+        stmt, count = stmt.where(AuditEntry.action == action), count.where(AuditEntry.action == action)
+    rows = session.scalars(stmt.order_by(AuditEntry.id.desc()).offset((max(page, 1) - 1) * PAGE).limit(PAGE))
+    return list(rows), session.scalar(count) or 0

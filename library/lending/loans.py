@@ -1,0 +1,311 @@
+"""Loans: a school borrows a lendable output, renews, returns and reports how it was used."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from library import clock, policy
+from library.accounts.models import User
+from library.audit import service as audit
+from library.db import get_session
+from library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from library.lending.agreements import (
+    admins,
+    agreements_between,
+    covering_agreement,
+    studio_side_users,
+)
+from library.lending.models import Agreement, Loan, LoanFeedback
+from library.lending.parsing import now_and_today
+from library.notifications import mail
+from library.notifications import service as notifications
+from library.resources.service import get_resource
+from library.studios.models import Studio
+
+LOAN_DAYS = 30
+
+
+DUE_NOTICE_DAYS = 3
+
+
+def loan_state(loan: Loan, today: date | None = None) -> str:
+    """The status to show: an active loan past its due date is expired even before the sweep runs."""
+    if loan.status == "active" and not policy.loan_is_active(loan, today or clock.today()):
+        return "expired"
+    return loan.status
+
+
+def get_loan(actor: User | None, loan_id: int) -> Loan:
+    """A loan the actor may see (its school or the lending studio's side)."""
+    loan = get_session().get(Loan, loan_id)
+    if loan is None or not policy.can_see_loan(actor, loan):
+        raise NotFound(_("没有找到这条借阅记录"))
+    return loan
+
+
+def _grant(loan: Loan, agreement: Agreement | None, now: datetime, today: date) -> None:
+    loan.status = "active"
+    loan.granted_at = now
+    loan.due_on = today + timedelta(days=LOAN_DAYS)
+    loan.agreement_id = agreement.id if agreement is not None else None
+
+
+def request_loan(actor: User | None, resource_id: int, purpose: str, class_period: str = "",
+                 now: datetime | None = None) -> Loan:
+    """A school asks to borrow a lendable output: granted at once under an agreement in force that
+    covers it, otherwise waiting for the studio's host."""
+    now, today = now_and_today(now)
+    if actor is None:
+        raise PermissionDenied(_("请先登录"))
+    resource = get_resource(actor, resource_id)
+    if actor.role != "school" or actor.school_id is None:
+        raise PermissionDenied(_("只有帮扶学校账号可以借阅"))
+    if not policy.can_borrow(actor, resource):
+        raise InvalidInput(_("这个成果不在借阅范围内（只有已发布的“可借阅”成果可以借阅）"),
+                           fields={"resource_id": _("不可借阅")})
+    purpose = (purpose or "").strip()
+    class_period = (class_period or "").strip()
+    errors = {}
+    if not purpose:
+        errors["purpose"] = _("请填写借阅用途")
+    elif len(purpose) > 2000:
+        errors["purpose"] = _("借阅用途最多 2000 字")
+    if len(class_period) > 200:
+        errors["class_period"] = _("班级/课时最多 200 字")
+    if errors:
+        raise InvalidInput(_("请修改后重新提交：%(first)s", first=next(iter(errors.values()))), fields=errors)
+    session = get_session()
+    open_loans = session.scalars(select(Loan).where(
+        Loan.resource_id == resource.id, Loan.school_id == actor.school_id,
+        Loan.status.in_(("requested", "active"))))
+    for other in open_loans:
+        if other.status == "requested" or policy.loan_is_active(other, today):
+            raise Conflict(_("贵校已借阅或已申请这个成果（借阅编号 %(id)s）", id=other.id), details=[{"loan_id": other.id}])
+        other.status, other.ended_at = "expired", now  # past its due date, not yet swept
+        notifications.notify([other.requester] if other.requester else [], "loan.expired", "loan", other.id,
+                             _("借阅已到期：《%(title)s》，文件不能再打开", title=resource.title), "/loans", now=now)
+    loan = Loan(resource_id=resource.id, studio_id=resource.studio_id, school_id=actor.school_id,
+                requester_id=actor.id, purpose=purpose, class_period=class_period, requested_at=now)
+    agreement = covering_agreement(resource, actor.school_id, today)
+    if agreement is not None:
+        _grant(loan, agreement, now, today)
+    session.add(loan)
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same school asked for the same output a moment ago (a double click, two tabs).
+        session.rollback()
+        raise Conflict(_("贵校已借阅或已申请这个成果"), fields={"resource_id": _("已申请")}) from None
+    audit.record("loan.request", actor, "loan", loan.id, resource=resource.id, status=loan.status)
+    if agreement is None:
+        notifications.notify(
+            studio_side_users(resource.studio) or admins(), "loan.requested", "loan", loan.id,
+            _("%(school)s 申请借阅《%(title)s》", school=actor.school.name, title=resource.title),
+            "/loans/requests", now=now)
+    session.commit()
+    mail.after_commit(now)
+    return loan
+
+
+def _decidable(actor: User | None, loan_id: int) -> Loan:
+    loan = get_loan(actor, loan_id)
+    if not policy.can_decide_loan(actor, loan):
+        raise PermissionDenied(_("只有工作室主持人、联系研训员和管理员可以审批借阅申请"))
+    if loan.status != "requested":
+        raise Conflict(_("这条申请已经处理过了"))
+    return loan
+
+
+def approve_loan(actor: User | None, loan_id: int, now: datetime | None = None) -> Loan:
+    """Grant a request: due in 30 days; counted under an agreement in force between the two, if any
+    (help between the pair counts toward its progress even outside the scope that grants at once)."""
+    now, today = now_and_today(now)
+    loan = _decidable(actor, loan_id)
+    if loan.resource.visibility != "lendable" or loan.resource.status != "published":
+        raise Conflict(_("这个成果已不再可借阅"))
+    agreements = agreements_between(loan.studio_id, loan.school_id, today)
+    _grant(loan, agreements[0] if agreements else None, now, today)
+    loan.decided_at, loan.decided_by_id = now, actor.id
+    audit.record("loan.approve", actor, "loan", loan.id)
+    notifications.notify(
+        [loan.requester] if loan.requester else [], "loan.approved", "loan", loan.id,
+        _("借阅申请已批准：《%(title)s》，请在 %(due)s 前使用", title=loan.resource.title, due=loan.due_on.isoformat()),
+        "/loans", now=now)
+    get_session().commit()
+    mail.after_commit(now)
+    return loan
+
+
+def decline_loan(actor: User | None, loan_id: int, reason: str, now: datetime | None = None) -> Loan:
+    """Refuse a request, saying why."""
+    now, _today = now_and_today(now)
+    loan = _decidable(actor, loan_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("请填写不同意的理由"), fields={"reason": _("请填写理由")})
+    loan.status = "declined"
+    loan.decline_reason = reason[:2000]
+    loan.decided_at, loan.decided_by_id = now, actor.id
+    audit.record("loan.decline", actor, "loan", loan.id)
+    notifications.notify(
+        [loan.requester] if loan.requester else [], "loan.declined", "loan", loan.id,
+        _("借阅申请未获同意：《%(title)s》。理由：%(reason)s", title=loan.resource.title, reason=loan.decline_reason),
+        "/loans", now=now)
+    get_session().commit()
+    mail.after_commit(now)
+    return loan
+
+
+def _own(actor: User | None, loan_id: int) -> Loan:
+    loan = get_loan(actor, loan_id)
+    if not policy.is_school_of(actor, loan.school_id):
+        raise PermissionDenied(_("只有借阅学校可以这样做"))
+    return loan
+
+
+def renew_loan(actor: User | None, loan_id: int, now: datetime | None = None) -> Loan:
+    """Extend an active, not overdue loan once, by 30 days from its current due date."""
+    now, today = now_and_today(now)
+    loan = _own(actor, loan_id)
+    if not policy.loan_is_active(loan, today):
+        raise Conflict(_("只有借阅中且未到期的借阅可以续借"))
+    if loan.renewals >= 1:
+        raise Conflict(_("每次借阅只能续借一次"))
+    loan.due_on = loan.due_on + timedelta(days=LOAN_DAYS)
+    loan.renewals += 1
+    loan.due_notice_sent_at = None  # a new due date earns a new reminder
+    audit.record("loan.renew", actor, "loan", loan.id, due_on=loan.due_on.isoformat())
+    get_session().commit()
+    return loan
+
+
+def return_loan(actor: User | None, loan_id: int, now: datetime | None = None) -> Loan:
+    """Give a loan back early: its links stop working at once."""
+    now, today = now_and_today(now)
+    loan = _own(actor, loan_id)
+    if not policy.loan_is_active(loan, today):
+        raise Conflict(_("这条借阅不在借阅中，无需归还"))
+    loan.status = "returned"
+    loan.ended_at = now
+    audit.record("loan.return", actor, "loan", loan.id)
+    get_session().commit()
+    return loan
+
+
+def add_feedback(actor: User | None, loan_id: int, data: Mapping, now: datetime | None = None) -> LoanFeedback:
+    """After use: in how many lessons, a rating 1–5 and a comment; the studio is told."""
+    now, _today = now_and_today(now)
+    loan = _own(actor, loan_id)
+    if loan.granted_at is None:
+        raise Conflict(_("借阅获批后才能填写使用反馈"))
+    errors = {}
+    try:
+        lessons = int(str(data.get("lessons", "")).strip())
+        if not 0 <= lessons <= 1000:
+            raise ValueError
+    except ValueError:
+        lessons = 0
+        errors["lessons"] = _("使用课时应为 0 至 1000 的整数")
+    try:
+        rating = int(str(data.get("rating", "")).strip())
+        if not 1 <= rating <= 5:
+            raise ValueError
+    except ValueError:
+        rating = 0
+        errors["rating"] = _("评分应为 1 至 5 的整数")
+    comment = str(data.get("comment") or "").strip()
+    if len(comment) > 5000:
+        errors["comment"] = _("评价最多 5000 字")
+    if errors:
+        raise InvalidInput(_("请修改后重新提交：%(first)s", first=next(iter(errors.values()))), fields=errors)
+    row = LoanFeedback(loan_id=loan.id, author_id=actor.id, lessons=lessons, rating=rating, comment=comment,
+                       created_at=now)
+    session = get_session()
+    session.add(row)
+    session.flush()
+    studio = session.get(Studio, loan.studio_id)
+    notifications.notify(
+        studio.members_with_role("host"), "loan.feedback", "loan", loan.id,
+        _("%(school)s 反馈了《%(title)s》的使用情况：%(lessons)s 课时，%(rating)s 分",
+          school=loan.school.name, title=loan.resource.title, lessons=lessons, rating=rating),
+        "/loans/requests", now=now)
+    session.commit()
+    mail.after_commit(now)
+    return row
+
+
+# Lists show each loan's resource (and studio) and requester: loaded in bulk, not one query per loan.
+LIST_LOADS = (selectinload(Loan.resource), selectinload(Loan.requester))
+
+
+def school_loans(actor: User | None) -> list[Loan]:
+    """Every loan of the actor's school, newest first."""
+    if actor is None or actor.role != "school" or actor.school_id is None:
+        raise PermissionDenied(_("只有帮扶学校账号有借阅记录"))
+    return list(get_session().scalars(select(Loan).where(Loan.school_id == actor.school_id)
+                                      .options(*LIST_LOADS).order_by(Loan.requested_at.desc(), Loan.id.desc())))
+
+
+def studio_loans(actor: User | None) -> list[Loan]:
+    """Loans of the studios the actor acts for (all for admins), requests first."""
+    if actor is None:
+        raise PermissionDenied(_("请先登录"))
+    stmt = select(Loan).options(*LIST_LOADS)
+    if not policy.is_admin(actor):
+        ids = list(policy.reviewed_ids(actor))
+        if not ids:
+            raise PermissionDenied(_("借阅审批只对工作室主持人、联系研训员和管理员开放"))
+        stmt = stmt.where(Loan.studio_id.in_(ids))
+    rows = list(get_session().scalars(stmt.order_by(Loan.requested_at.desc(), Loan.id.desc())))
+    return sorted(rows, key=lambda loan: loan.status != "requested")
+
+
+def active_school_loans(actor: User | None, now: datetime | None = None) -> list[Loan]:
+    """The school's loans that open files today."""
+    _now, today = now_and_today(now)
+    return [loan for loan in school_loans(actor) if policy.loan_is_active(loan, today)]
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Record expiries, send the due-in-3-days and expired notices (once each), end past agreements."""
+    now, today = now_and_today(now)
+    session = get_session()
+    counts = {"expired": 0, "due_notices": 0, "agreements_ended": 0}
+    rows = session.scalars(select(Loan).where(Loan.status == "active", Loan.due_on.is_not(None)))
+    for loan in rows:
+        requester = [loan.requester] if loan.requester else []
+        if loan.due_on < today:
+            loan.status = "expired"
+            loan.ended_at = now
+            counts["expired"] += 1
+            notifications.notify(requester, "loan.expired", "loan", loan.id,
+                                 _("借阅已到期：《%(title)s》，文件不能再打开", title=loan.resource.title), "/loans", now=now)
+        elif loan.due_on - today <= timedelta(days=DUE_NOTICE_DAYS) and loan.due_notice_sent_at is None:
+            loan.due_notice_sent_at = now
+            counts["due_notices"] += 1
+            notifications.notify(requester, "loan.due", "loan", loan.id,
+                                 _("借阅将于 %(due)s 到期：《%(title)s》", due=loan.due_on.isoformat(),
+                                   title=loan.resource.title), "/loans", now=now)
+    for agreement in session.scalars(select(Agreement).where(Agreement.status == "active",
+                                                             Agreement.ends_on < today)):
+        agreement.status = "ended"
+        agreement.updated_at = now
+        counts["agreements_ended"] += 1
+    session.commit()
+    mail.after_commit(now)
+    return counts
+
+
+def feedback_for(loans: list[Loan]) -> list[LoanFeedback]:
+    """Feedback on these loans, newest first."""
+    ids = [loan.id for loan in loans]
+    if not ids:
+        return []
+    return list(get_session().scalars(select(LoanFeedback).where(LoanFeedback.loan_id.in_(ids))
+                                      .order_by(LoanFeedback.created_at.desc())))

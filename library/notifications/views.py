@@ -1,0 +1,28 @@
+"""The notifications page and the unread count in the header."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from library.accounts.auth import current_actor
+from library.notifications import service as notifications
+
+bp = Blueprint("notifications", __name__)
+
+
+@bp.app_template_global()
+def unread_notifications() -> int:
+    """The header's unread badge."""
+    return notifications.unread_count(current_actor())
+
+
+@bp.route("/notifications", methods=["GET", "POST"])
+@login_required
+def notification_list():
+    actor = current_actor()
+    if request.method == "POST":
+        ids = request.form.getlist("id", type=int)
+        notifications.mark_read(actor, ids or None)
+        return redirect(url_for("notifications.notification_list"))
+    return render_template("lending/notifications.html", items=notifications.list_for(actor))

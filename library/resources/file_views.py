@@ -1,0 +1,103 @@
+"""File delivery: downloads and video playback with HTTP Range, thumbnails and posters."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, redirect, request
+
+from library.accounts.auth import current_actor
+from library.resources import service as resources
+from library.stats import usage
+from library.web.visitor import visitor
+from storage import ObjectNotFound, content_disposition
+
+bp = Blueprint("files", __name__)
+
+
+def ranged_response(storage, key: str, size: int, content_type: str, disposition: str | None):
+    """Stream an object, honouring a single-range Range header (206/416) as video seeking needs."""
+    headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=3600"}
+    if disposition:
+        headers["Content-Disposition"] = disposition
+    start, end, status = 0, size, 200
+    rng = request.range
+    if rng is not None and rng.units == "bytes" and len(rng.ranges) == 1:
+        bounds = rng.range_for_length(size)
+        if bounds is None:
+            headers["Content-Range"] = f"bytes */{size}"
+            return Response(status=416, headers=headers)
+        start, end = bounds
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    headers["Content-Length"] = str(end - start)
+    if request.method == "HEAD" or start == end:
+        return Response(status=status, headers=headers, content_type=content_type)
+    try:
+        body = storage.iter_range(key, start, end)
+    except ObjectNotFound:
+        abort(404)
+    return Response(body, status=status, headers=headers, content_type=content_type, direct_passthrough=True)
+
+
+def range_start(size: int) -> int:
+    """The first byte the request asks for, as the usage counting rule needs it: a suffix range
+    ('bytes=-500', the last 500 bytes) starts at size - 500, not at a negative offset."""
+    rng = request.range
+    if rng is None or rng.units != "bytes" or not rng.ranges:
+        return 0
+    bounds = rng.range_for_length(size)
+    return bounds[0] if bounds else max(rng.ranges[0][0], 0)
+
+
+@bp.route("/files/<int:file_id>/download", methods=["GET", "HEAD"])
+def download(file_id: int):
+    actor = current_actor()
+    return deliver(actor, resources.get_file(actor, file_id))
+
+
+def deliver(user, row):
+    """Count the download, then send the file: a presigned redirect (S3) or the bytes themselves,
+    with Range support."""
+    inline = request.args.get("inline") == "1"
+    if request.method == "GET" and not inline:
+        # Previews (the page's player, PDF frame and image zoom ask with ?inline=1) are not downloads;
+        # counting them would rank whatever is merely looked at as "most downloaded".
+        usage.record_download(user, row, range_start(row.size), **visitor())
+    storage = current_app.extensions["storage"]
+    if current_app.config["PRESIGNED_DOWNLOADS"]:
+        url = storage.presigned_url(
+            row.storage_key,
+            current_app.config["PRESIGN_SECONDS"],
+            filename=row.original_name,
+            inline=inline,
+            content_type=row.content_type,
+        )
+        if url:
+            return redirect(url, code=302)
+    disposition = content_disposition(row.original_name, inline=inline)
+    return ranged_response(storage, row.storage_key, row.size, row.content_type, disposition)
+
+
+@bp.get("/files/<int:file_id>/<any(thumbnail, poster):which>")
+def derived_image(file_id: int, which: str):
+    row = resources.get_catalogue_file(current_actor(), file_id)
+    key = row.thumbnail_key if which == "thumbnail" else row.poster_key
+    if not key:
+        abort(404)
+    try:
+        with current_app.extensions["storage"].open(key) as fh:
+            data = fh.read()  # derived images are small: read whole, no open file outlives the request
+    except ObjectNotFound:
+        abort(404)
+    response = Response(data, content_type="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.route("/files/loan/<token>", methods=["GET", "HEAD"])
+def loan_download(token: str):
+    """A borrowing school's short-lived link: valid only while the signature is fresh and the
+    loan is still active (checked on every request, so returning or expiry ends it at once)."""
+    from library.lending import links as loan_links
+
+    loan, row = loan_links.resolve(token)
+    return deliver(loan.requester, row)

@@ -1,0 +1,62 @@
+"""Does storage match the database? Rows whose objects are missing, and objects no row refers to.
+
+The database is the truth: an object no row refers to is left over (an upload whose transaction
+rolled back after its file was stored, a resource deleted while its derived images were shared…)
+and may go; a row whose object is missing is damage an operator must see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from library.db import get_session, utcnow
+from library.resources.models import ResourceFile
+
+# What the application stores: originals under their SHA-256, derived images beside them.
+MANAGED_PREFIXES = ("originals/", "derived/")
+
+
+@dataclass
+class StorageReport:
+    missing: list[tuple[int, str]] = field(default_factory=list)  # (file id, key) with no object
+    orphans: list[str] = field(default_factory=list)  # objects no row refers to, older than the grace
+    recent_orphans: list[str] = field(default_factory=list)  # unreferenced but young: maybe an upload in flight
+    deleted: list[str] = field(default_factory=list)
+
+
+def referenced_keys() -> dict[str, int]:
+    """Every key a file row refers to → one of those rows' ids."""
+    keys: dict[str, int] = {}
+    rows = get_session().execute(
+        select(ResourceFile.id, ResourceFile.storage_key, ResourceFile.thumbnail_key, ResourceFile.poster_key)
+    )
+    for file_id, *row_keys in rows:
+        for key in row_keys:
+            if key:
+                keys.setdefault(key, file_id)
+    return keys
+
+
+def check_storage(*, grace: timedelta = timedelta(hours=24), delete_orphans: bool = False) -> StorageReport:
+    """Compare the stored objects with the rows; optionally delete orphans older than `grace`.
+
+    The grace period protects uploads in flight: their object is written before their row commits.
+    Each orphan is checked against the database again just before it is deleted."""
+    storage = current_app.extensions["storage"]
+    report = StorageReport()
+    stored = {key for prefix in MANAGED_PREFIXES for key in storage.iter_keys(prefix)}
+    referenced = referenced_keys()
+    report.missing = sorted((file_id, key) for key, file_id in referenced.items() if key not in stored)
+    cutoff = utcnow() - grace
+    for key in sorted(stored - referenced.keys()):
+        (report.orphans if storage.modified(key) <= cutoff else report.recent_orphans).append(key)
+    if delete_orphans and report.orphans:
+        still_referenced = referenced_keys()
+        for key in report.orphans:
+            if key not in still_referenced:
+                storage.delete(key)
+                report.deleted.append(key)
+    return report

@@ -1,0 +1,117 @@
+"""The audit log and the review history of resources."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from library.db import Base, utcnow
+
+
+class ResourceEvent(Base):
+    """One step of a resource's review workflow: who moved it from which status to which, and why."""
+
+    __tablename__ = "resource_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor = relationship("User")
+
+
+KINDS = ("lesson_video", "award_case", "excellent_case", "research_project", "paper", "other")
+
+
+AWARD_LEVELS = ("national", "provincial", "prefecture", "county", "school")
+
+
+PROJECT_STATUSES = ("approved", "ongoing", "concluded")
+
+
+VISIBILITIES = ("public", "internal", "studio", "lendable")
+
+
+STATUSES = ("draft", "submitted", "published", "returned", "withdrawn")
+
+
+class Resource(Base):
+    """A studio output: lesson video, lesson case, research project, paper or other."""
+
+    __tablename__ = "resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    subject_code: Mapped[str] = mapped_column(ForeignKey("subjects.code"), index=True)
+    stage_code: Mapped[str] = mapped_column(ForeignKey("stages.code"), index=True)
+    grade: Mapped[str] = mapped_column(String(32), default="")
+    studio_id: Mapped[int] = mapped_column(ForeignKey("studios.id"), index=True)
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    year: Mapped[int | None] = mapped_column(index=True)
+    award_level: Mapped[str | None] = mapped_column(String(16))
+    award_name: Mapped[str] = mapped_column(String(300), default="")
+    project_level: Mapped[str | None] = mapped_column(String(16))
+    project_status: Mapped[str | None] = mapped_column(String(16))
+    project_number: Mapped[str] = mapped_column(String(100), default="")
+    publication: Mapped[str] = mapped_column(String(300), default="")
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    uploader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    download_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None]
+
+    studio = relationship("Studio", lazy="joined")
+    subject = relationship("Subject", lazy="joined")
+    stage = relationship("Stage", lazy="joined")
+    uploader = relationship("User")
+    files: Mapped[list[ResourceFile]] = relationship(
+        back_populates="resource", cascade="all, delete-orphan", order_by="ResourceFile.position"
+    )
+
+    @property
+    def cover_file(self) -> ResourceFile | None:
+        """The first file with a thumbnail or poster, for cards and the page header."""
+        return next((f for f in self.files if f.thumbnail_key or f.poster_key), None)
+
+
+class ResourceFile(Base):
+    """One stored original of a resource, with what was derived from it."""
+
+    __tablename__ = "resource_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    storage_key: Mapped[str] = mapped_column(String(255))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(255))
+    poster_key: Mapped[str | None] = mapped_column(String(255))
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(Text)  # extracted text, kept for indexing and rebuilds
+    derive_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    resource: Mapped[Resource] = relationship(back_populates="files")
+
+    @property
+    def is_video(self) -> bool:
+        return self.content_type.startswith("video/")
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

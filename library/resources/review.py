@@ -1,0 +1,135 @@
+"""The review workflow and the changes that follow it: submit, publish, return, withdraw, edit, delete."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from library import policy
+from library.accounts.models import User
+from library.audit import service as audit
+from library.db import get_session, utcnow
+from library.errors import Conflict, InvalidInput, PermissionDenied
+from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
+from library.resources.models import Resource, ResourceEvent, ResourceFile
+from library.resources.service import get_resource, validate_metadata
+from library.search import indexing
+from library.search.models import ChangeLog
+
+log = logging.getLogger(__name__)
+
+
+def transition(actor: User | None, resource_id: int, action: str, comment: str = "") -> Resource:
+    """Move a resource along the workflow, recording who and when, and update search."""
+    if action not in policy.TRANSITIONS:
+        raise InvalidInput(_("未知的操作：%(action)s", action=action))
+    resource = get_resource(actor, resource_id)
+    if not policy.can_transition(actor, resource, action):
+        raise PermissionDenied(_("您不能对这个成果执行“%(action)s”", action=WORKFLOW_LABELS[action]))
+    sources, target = policy.TRANSITIONS[action]
+    if resource.status not in sources:
+        raise Conflict(
+            _("这个成果当前是“%(status)s”，不能%(action)s",
+              status=STATUS_LABELS[resource.status], action=WORKFLOW_LABELS[action])
+        )
+    comment = (comment or "").strip()[:2000]
+    if action == "return" and not comment:
+        raise InvalidInput(_("退回时请写明原因，方便作者修改"), fields={"comment": _("请写明退回原因")})
+    session = get_session()
+    session.add(ResourceEvent(resource_id=resource.id, actor_id=actor.id, action=action,
+                              from_status=resource.status, to_status=target, comment=comment))
+    resource.status = target
+    if target == "published":
+        resource.published_at = utcnow()
+    session.add(ChangeLog(entity="resource", entity_id=resource.id, op="upsert"))
+    audit.record(f"resource.{action}", actor, "resource", resource.id, title=resource.title, comment=comment)
+    session.commit()
+    indexing.after_commit()
+    return resource
+
+
+def history(resource: Resource) -> list[ResourceEvent]:
+    """The workflow steps of a resource, oldest first."""
+    return list(get_session().scalars(
+        select(ResourceEvent).where(ResourceEvent.resource_id == resource.id).order_by(ResourceEvent.id)
+    ))
+
+
+def review_queue(actor: User | None) -> list[Resource]:
+    """Submitted resources waiting for this reviewer, oldest first."""
+    if actor is None:
+        return []
+    stmt = select(Resource).where(Resource.status == "submitted").order_by(Resource.updated_at)
+    if not policy.is_admin(actor):
+        studio_ids = list(policy.reviewed_ids(actor))
+        if not studio_ids:
+            return []
+        stmt = stmt.where(Resource.studio_id.in_(studio_ids))
+    return list(get_session().scalars(stmt))
+
+
+def my_resources(actor: User) -> list[Resource]:
+    """The actor's own uploads in every status, newest first."""
+    return list(get_session().scalars(
+        select(Resource).where(Resource.uploader_id == actor.id).order_by(Resource.id.desc())
+    ))
+
+
+EDITABLE = ("title", "kind", "subject_code", "stage_code", "grade", "authors", "abstract", "keywords", "year",
+            "award_level", "award_name", "project_level", "project_status", "project_number", "publication",
+            "visibility")
+
+
+def update_resource(actor: User | None, resource_id: int, data: Mapping[str, object]) -> Resource:
+    """Change a resource's metadata (files stay); the studio cannot change."""
+    resource = get_resource(actor, resource_id)
+    if not policy.can_edit(actor, resource):
+        raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以修改这个成果"))
+    merged = {
+        "title": resource.title, "kind": resource.kind, "subject": resource.subject_code,
+        "stage": resource.stage_code, "grade": resource.grade, "studio": resource.studio.slug,
+        "authors": resource.authors, "abstract": resource.abstract, "keywords": resource.keywords,
+        "year": resource.year or "", "award_level": resource.award_level or "",
+        "award_name": resource.award_name, "project_level": resource.project_level or "",
+        "project_status": resource.project_status or "", "project_number": resource.project_number,
+        "publication": resource.publication, "visibility": resource.visibility,
+    }
+    merged.update({k: v for k, v in data.items() if k in merged and k != "studio"})
+    clean = validate_metadata(merged)
+    clean.pop("studio")
+    for name in EDITABLE:
+        setattr(resource, name, clean[name])
+    session = get_session()
+    session.add(ChangeLog(entity="resource", entity_id=resource.id, op="upsert"))
+    session.commit()
+    indexing.after_commit()
+    return resource
+
+
+def delete_resource(actor: User | None, resource_id: int) -> None:
+    """Delete a resource, then the stored objects no other row uses."""
+    resource = get_resource(actor, resource_id)
+    if not policy.can_delete(actor, resource):
+        raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以删除这个成果"))
+    session = get_session()
+    keys = {k for f in resource.files for k in (f.storage_key, f.thumbnail_key, f.poster_key) if k}
+    audit.record("resource.delete", actor, "resource", resource.id, title=resource.title, status=resource.status)
+    session.add(ChangeLog(entity="resource", entity_id=resource.id, op="delete"))
+    session.delete(resource)
+    session.commit()
+    indexing.after_commit()
+    # Objects are shared by content: remove only those no remaining row points to.
+    remaining = session.scalars(select(ResourceFile).where(or_(
+        ResourceFile.storage_key.in_(keys), ResourceFile.thumbnail_key.in_(keys), ResourceFile.poster_key.in_(keys)
+    )))
+    still_used = {k for f in remaining for k in (f.storage_key, f.thumbnail_key, f.poster_key)}
+    storage = current_app.extensions["storage"]
+    for key in keys - still_used:
+        try:
+            storage.delete(key)
+        except Exception:  # noqa: BLE001 - the row is gone; a stray object is harmless and logged
+            log.exception("could not delete %s", key)

@@ -1,0 +1,77 @@
+"""Review pages: the queue, workflow buttons, editing and deleting a resource."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from library import policy
+from library.accounts.auth import current_actor
+from library.errors import DomainError, PermissionDenied
+from library.resources import review
+from library.resources import service as resources
+from library.studios import service as studios
+from library.web.forms import safe_next
+
+bp = Blueprint("review", __name__)
+
+
+DONE = {"submit": _l("已提交审核"), "publish": _l("已发布"), "return": _l("已退回作者"), "withdraw": _l("已撤回")}
+
+
+@bp.get("/review")
+@login_required
+def queue():
+    actor = current_actor()
+    if not (policy.is_admin(actor) or policy.reviewed_ids(actor)):
+        raise PermissionDenied(_("审核队列只对主持人、研训员和管理员开放"))
+    return render_template("review/queue.html", items=review.review_queue(actor))
+
+
+@bp.post("/resources/<int:resource_id>/workflow/<action>")
+@login_required
+def workflow(resource_id: int, action: str):
+    try:
+        review.transition(current_actor(), resource_id, action, request.form.get("comment", ""))
+        flash(str(DONE[action]), "success")
+    except DomainError as exc:
+        if isinstance(exc, PermissionDenied):
+            raise
+        flash(exc.message, "error")
+    return redirect(safe_next(request.form.get("next"), url_for("resources.resource", resource_id=resource_id)))
+
+
+@bp.route("/resources/<int:resource_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(resource_id: int):
+    actor = current_actor()
+    resource = resources.get_resource(actor, resource_id)
+    if not policy.can_edit(actor, resource):
+        raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以修改这个成果"))
+    errors, message, form = {}, None, None
+    if request.method == "POST":
+        try:
+            review.update_resource(actor, resource_id, request.form)
+            flash(_("已保存"), "success")
+            return redirect(url_for("resources.resource", resource_id=resource_id))
+        except DomainError as exc:
+            errors, message, form = exc.fields, exc.message, request.form
+    subjects, stages = studios.vocabularies()
+    return render_template(
+        "review/edit.html", resource=resource, errors=errors, message=message, form=form,
+        subjects=subjects, stages=stages,
+        history=review.history(resource),
+    ), (400 if errors or message else 200)
+
+
+@bp.post("/resources/<int:resource_id>/delete")
+@login_required
+def delete(resource_id: int):
+    actor = current_actor()
+    resource = resources.get_resource(actor, resource_id)
+    studio_slug = resource.studio.slug
+    review.delete_resource(actor, resource_id)
+    flash(_("已删除"), "success")
+    return redirect(url_for("studios.studio", slug=studio_slug))

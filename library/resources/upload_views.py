@@ -1,0 +1,94 @@
+"""The upload form: a plain HTML form that also answers JSON to the page's progress-bar script."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from library import policy
+from library.accounts.auth import current_actor
+from library.db import get_session
+from library.errors import DomainError
+from library.resources import ingest
+from library.resources import service as resources
+from library.studios import service as studio_service
+from library.studios.models import Studio
+from library.web.errors import wants_json
+from library.web.uploads import incoming_files
+
+bp = Blueprint("upload", __name__)
+
+
+# What the file picker offers; the server still judges every file by its bytes.
+ACCEPT = ".mp4,.webm,.mov,.pdf,.docx,.pptx,.xlsx,.doc,.ppt,.jpg,.jpeg,.png,.webp"
+
+
+INTENTS = ("publish", "submit", "draft")
+
+
+def _intent_data(form) -> dict:
+    """The form's fields for the service, with the chosen intent as its `publish`/`submit` flags.
+
+    Without an intent (an older page, a script) a reviewer publishes and anyone else submits."""
+    data = form.to_dict(flat=True)
+    intent = data.pop("intent", "")
+    if intent not in INTENTS:
+        studio = get_session().scalar(select(Studio).where(Studio.slug == data.get("studio", "")))
+        intent = "publish" if studio and policy.can_publish_directly(current_actor(), studio) else "submit"
+    data["publish"] = "1" if intent == "publish" else ""
+    data["submit"] = "1" if intent == "submit" else ""
+    return data
+
+
+def _form_context(form, errors=None, message=None, details=None):
+    actor = current_actor()
+    subjects, stages = studio_service.vocabularies()
+    studios = [s for s in studio_service.all_studios() if policy.can_upload(actor, s)]
+    return dict(
+        form=form,
+        errors=errors or {},
+        message=message,
+        details=details or [],
+        accept=ACCEPT,
+        accepted_description=ingest.ACCEPTED_DESCRIPTION,
+        max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
+        subjects=subjects,
+        stages=stages,
+        studios=studios,
+        # Studios whose outputs this user may publish without review (the page offers 立即发布 there).
+        publishable={s.slug for s in studios if policy.can_publish_directly(actor, s)},
+    )
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@login_required
+def upload():
+    if request.method == "GET":
+        return render_template("upload.html", **_form_context({"studio": request.args.get("studio", "")}))
+    try:
+        resource = resources.create_resource(
+            current_actor(), _intent_data(request.form), incoming_files(request.files.getlist("file"))
+        )
+    except DomainError as exc:
+        if wants_json():
+            raise  # the error handler answers {"error": {"code", "message", "fields", "details"}}
+        # Show the form again with what was typed and each field's problem.
+        context = _form_context(request.form, exc.fields, exc.message, exc.details)
+        return render_template("upload.html", **context), exc.status
+    url = url_for("resources.resource", resource_id=resource.id)
+    if wants_json():
+        # The page's script shows its own result panel linking the new resource.
+        return jsonify(id=resource.id, url=url, title=resource.title, status=resource.status), 201
+    flash(_("上传成功：%(title)s", title=resource.title), "success")
+    return redirect(url)

@@ -1,0 +1,72 @@
+"""Browsing pages: home, a subject, a resource."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy import and_
+
+from library import policy
+from library.accounts.auth import current_actor
+from library.db import get_session
+from library.resources import catalogue
+from library.resources import service as resources
+from library.resources.models import Resource
+from library.stats import usage
+from library.studios import service as studios
+from library.studios.models import Subject
+from library.web.listing import page_number, sort_choice, stage_choice, stage_list
+from library.web.visitor import visitor
+
+bp = Blueprint("resources", __name__)
+
+
+@bp.get("/")
+def home():
+    stages = stage_list()
+    actor = current_actor()
+    stage = stage_choice(stages)
+    visible = policy.visible_clause(actor)
+    if stage:
+        visible = and_(visible, Resource.stage_code == stage)
+    studio_rows = studios.list_studios(visible)
+    if stage:
+        studio_rows = [(s, n) for s, n in studio_rows if s.stage_code == stage]
+    return render_template(
+        "home.html",
+        stage=stage,
+        stages=stages,
+        subjects=studios.list_subjects(visible),
+        studios=studio_rows,
+        newest=catalogue.list_resources(actor, per_page=8, stage_code=stage).items,
+        popular=[
+            r for r in catalogue.list_resources(actor, per_page=6, sort="downloads", stage_code=stage).items
+            if r.download_count
+        ],
+    )
+
+
+@bp.get("/subjects/<code>")
+def subject(code: str):
+    stages = stage_list()
+    row = get_session().get(Subject, code)
+    if row is None:
+        abort(404)
+    sort, stage = sort_choice(), stage_choice(stages)
+    listing = catalogue.list_resources(
+        current_actor(), page=page_number(), sort=sort, subject_code=code, stage_code=stage
+    )
+    return render_template("subject.html", subject=row, listing=listing, sort=sort, stage=stage, stages=stages)
+
+
+@bp.get("/resources/<int:resource_id>")
+def resource(resource_id: int):
+    actor = current_actor()
+    row = resources.get_resource(actor, resource_id)
+    if request.method == "GET":  # HEAD only asks about the page
+        usage.record_view(actor, row, **visitor())
+    return render_template(
+        "resource.html",
+        resource=row,
+        can_download=policy.can_download(actor, row),
+        related=catalogue.related(actor, row),
+    )

@@ -1,0 +1,139 @@
+"""Keeping the search index in step with the database through the change log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from library.db import utcnow
+from library.resources.models import Resource
+from library.search.models import ChangeLog
+from search_index import Change, ResourceDocument
+
+log = logging.getLogger(__name__)
+
+
+# A missing sequence number is a transaction still in flight (PostgreSQL hands out sequence values
+# before commit) or one rolled back. Wait this long for it before skipping past the gap.
+GAP_GRACE = timedelta(seconds=30)
+
+
+BATCH = 500
+
+
+def _session() -> Session:
+    # The indexer reads with its own short sessions so it always sees the latest commits.
+    return current_app.extensions["db_sessionmaker"]()
+
+
+def fetch_changes(after_seq: int) -> list[Change]:
+    """Change-log entries after `after_seq`, in order, stopping at a gap that may still fill."""
+    with _session() as session:
+        rows = session.execute(
+            select(ChangeLog.seq, ChangeLog.entity_id, ChangeLog.created_at)
+            .where(ChangeLog.seq > after_seq, ChangeLog.entity == "resource")
+            .order_by(ChangeLog.seq)
+            .limit(BATCH)
+        ).all()
+    changes: list[Change] = []
+    expected = after_seq + 1
+    now = utcnow()
+    for seq, entity_id, created_at in rows:
+        if seq != expected and now - created_at < GAP_GRACE:
+            break
+        changes.append(Change(seq=seq, resource_id=entity_id))
+        expected = seq + 1
+    return changes
+
+
+def to_document(resource: Resource) -> ResourceDocument:
+    """The search document of a resource, body text taken from its files' extracted text."""
+    return ResourceDocument(
+        id=resource.id,
+        title=resource.title,
+        kind=resource.kind,
+        subject=resource.subject_code,
+        stage=resource.stage_code,
+        studio=resource.studio.slug,
+        year=resource.year,
+        award_level=resource.award_level,
+        visibility=resource.visibility,
+        status=resource.status,
+        authors=list(resource.authors or []),
+        keywords=list(resource.keywords or []),
+        abstract=resource.abstract or "",
+        body="\n".join(f.text for f in resource.files if f.text),
+        created=resource.created_at,
+        downloads=resource.download_count,
+        studio_name=resource.studio.name,
+        subject_name=resource.subject.name_zh if resource.subject else "",
+    )
+
+
+def load_documents(ids: Sequence[int]) -> Mapping[int, ResourceDocument]:
+    """Documents of the resources that still exist among `ids`."""
+    with _session() as session:
+        rows = session.scalars(
+            select(Resource).where(Resource.id.in_(list(ids))).options(selectinload(Resource.files))
+        ).unique()
+        return {r.id: to_document(r) for r in rows}
+
+
+def sync(blocking: bool = True) -> int | None:
+    """Apply every pending change to the index; None when another process is applying them.
+
+    A live index built by an older version of the analysis is rebuilt first (beside the live
+    one, which keeps answering meanwhile).
+    """
+    index = current_app.extensions["search_index"]
+    if index.outdated():
+        log.warning("the search index was built with an older schema; rebuilding it")
+        rebuild()
+    return index.apply_pending(fetch_changes, load_documents, blocking=blocking)
+
+
+def after_commit() -> None:
+    """In the embedded default the web process indexes its own commit at once; failures wait for the next sync."""
+    if current_app.config["INDEX_MODE"] != "inline":
+        return
+    try:
+        # Blocking: a writer busy in another process may already have read the log before our commit.
+        sync(blocking=True)
+    except Exception:  # noqa: BLE001 - the change log keeps the change; the next sync applies it
+        log.exception("indexing after commit failed; the change stays in the log")
+
+
+def _all_documents(session: Session) -> Iterator[ResourceDocument]:
+    stmt = select(Resource).options(selectinload(Resource.files)).order_by(Resource.id)
+    for resource in session.scalars(stmt.execution_options(yield_per=200)):
+        yield to_document(resource)
+
+
+def rebuild(procs: int = 1) -> int:
+    """Build a new index generation from the database beside the live one and swap it in.
+
+    procs > 1 analyses and writes in that many forked processes (`flask reindex` uses every
+    core); this process reads the rows and hands them over.
+    """
+    index = current_app.extensions["search_index"]
+    with _session() as session, session.begin():
+        # Read the log position and the rows in one transaction, so nothing falls between them.
+        last_seq = session.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0
+        index.rebuild(_all_documents(session), last_seq, procs=procs)
+    sync()
+    return index.doc_count()
+
+
+def check() -> tuple[list[int], list[int]]:
+    """Resource ids missing from the index, and index entries with no row (run `worker --once` first
+    to apply pending changes; the check itself changes nothing)."""
+    index = current_app.extensions["search_index"]
+    with _session() as session:
+        db_ids = set(session.scalars(select(Resource.id)))
+    in_index = index.document_ids()
+    return sorted(db_ids - in_index), sorted(in_index - db_ids)

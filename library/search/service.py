@@ -1,0 +1,96 @@
+"""Searching: the index answers with ids, the database with the rows, in rank order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import select
+
+from library import policy
+from library.accounts.models import User
+from library.db import get_session
+from library.resources.models import Resource
+
+FACETS = ("subject", "stage", "kind", "studio", "year", "award_level")
+
+
+SORTS = ("relevance", "newest", "downloads")
+
+
+MAX_QUERY = 200
+
+
+@dataclass
+class SearchPage:
+    """One page of results: rows in rank order with their highlights, and facet counts."""
+
+    query: str
+    filters: dict[str, list[str]]
+    sort: str
+    page: int
+    per_page: int
+    total: int
+    hits: list[tuple[Resource, dict[str, str]]] = field(default_factory=list)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # "all": every word matched; "any": nothing had all of them, these match some (say so).
+    match: str = "all"
+    did_you_mean: str | None = None  # a corrected query that finds something, when nothing did
+    related: list[str] = field(default_factory=list)  # nearby terms that occur in the library
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _int(value: object, default: int, low: int, high: int) -> int:
+    try:
+        return min(high, max(low, int(str(value))))
+    except (TypeError, ValueError):
+        return default
+
+
+def parse_filters(args: Mapping) -> dict[str, list[str]]:
+    """Facet filters from request args (`subject=math&subject=chinese&year=2024`)."""
+    filters: dict[str, list[str]] = {}
+    for name in FACETS:
+        values = args.getlist(name) if hasattr(args, "getlist") else [args.get(name)]
+        values = [str(v).strip() for v in values if v and str(v).strip()]
+        if values:
+            filters[name] = values[:20]
+    return filters
+
+
+def search(actor: User | None, args: Mapping) -> SearchPage:
+    """Run a search for the actor with the request's q, filters, sort and page."""
+    query = str(args.get("q") or "").strip()[:MAX_QUERY]
+    filters = parse_filters(args)
+    sort = args.get("sort") if args.get("sort") in SORTS else "relevance"
+    per_page = _int(args.get("per_page"), current_app.config["PER_PAGE"], 1, 100)
+    page = _int(args.get("page"), 1, 1, 10_000)
+    index = current_app.extensions["search_index"]
+    result = index.search(
+        query, filters=filters, audience=policy.audience(actor), page=page, per_page=per_page, sort=sort
+    )
+    ids = [hit.id for hit in result.hits]
+    rows = {r.id: r for r in get_session().scalars(select(Resource).where(Resource.id.in_(ids))).unique()}
+    hits = [
+        (rows[hit.id], hit.highlights)
+        for hit in result.hits
+        # The index may lag a deletion by a moment; the database has the last word on visibility.
+        if hit.id in rows and policy.can_view(actor, rows[hit.id])
+    ]
+    return SearchPage(
+        query,
+        filters,
+        sort,
+        page,
+        per_page,
+        result.total,
+        hits,
+        result.facets,
+        match=result.match,
+        did_you_mean=result.did_you_mean,
+        related=list(result.related),
+    )

@@ -1,0 +1,19 @@
+"""The search page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from library.accounts.auth import current_actor
+from library.search import service as search
+from library.studios import service as studios
+
+bp = Blueprint("search", __name__)
+
+
+@bp.get("/search")
+def search_page():
+    result = search.search(current_actor(), request.args)
+    subjects, _ = studios.vocabularies()
+    return render_template("search.html", result=result, studio_names=studios.studio_names(),
+                           subjects={s.code: s for s in subjects})

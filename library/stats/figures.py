@@ -1,0 +1,228 @@
+"""A studio's figures for a year, and every studio's side by side.
+
+What counts:
+- outputs are *published* resources of the studio whose `year` is the year (a resource without a
+  year counts in the year it was published); drafts, submitted, returned and withdrawn ones do not;
+- views and downloads are counted usage events (see services/usage.py) on the studio's resources
+  whose day falls in the year, whatever the resource's own year;
+- loans are loans of the studio's resources granted in the year (granted_at set, not declined);
+- an agreement counts when it was confirmed (active or ended, not a draft) and its term overlaps the year;
+- schools helped are the distinct schools with such an agreement or a loan granted in the year;
+- activities are the studio's recorded activities held in the year;
+- a year (and a day) is the county's, China Standard Time: stored UTC times are converted (services/clock.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from library import policy
+from library.accounts.models import School, User
+from library.clock import local_day, utc_start
+from library.db import get_session, utcnow
+from library.errors import InvalidInput, PermissionDenied
+from library.lending.models import Agreement, Loan
+from library.resources.models import AWARD_LEVELS, KINDS, PROJECT_STATUSES, Resource
+from library.stats.models import ACTIVITY_KINDS, Activity, UsageEvent
+from library.studios.models import Studio
+
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
+@dataclass
+class StudioYear:
+    """The rows behind one studio's figures for one year (so every figure can be traced)."""
+
+    studio: Studio
+    year: int
+    resources: list[Resource] = field(default_factory=list)
+    loans: list[Loan] = field(default_factory=list)
+    agreements: list[Agreement] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)
+    views_by_month: list[int] = field(default_factory=lambda: [0] * 12)
+    downloads_by_month: list[int] = field(default_factory=lambda: [0] * 12)
+    schools: dict[int, School] = field(default_factory=dict)  # schools helped, by id
+
+    def of_kind(self, kind: str) -> list[Resource]:
+        return [r for r in self.resources if r.kind == kind]
+
+    @property
+    def by_kind(self) -> dict[str, int]:
+        counts = Counter(r.kind for r in self.resources)
+        return {k: counts.get(k, 0) for k in KINDS}
+
+    @property
+    def awards_by_level(self) -> dict[str, int]:
+        counts = Counter(r.award_level for r in self.of_kind("award_case") if r.award_level)
+        return {level: counts.get(level, 0) for level in AWARD_LEVELS}
+
+    @property
+    def projects(self) -> dict[str, dict[str, int]]:
+        rows = self.of_kind("research_project")
+        levels = Counter(r.project_level for r in rows if r.project_level)
+        statuses = Counter(r.project_status for r in rows if r.project_status)
+        return {"by_level": {lv: levels.get(lv, 0) for lv in AWARD_LEVELS},
+                "by_status": {st: statuses.get(st, 0) for st in PROJECT_STATUSES}}
+
+    @property
+    def participants(self) -> int:
+        return sum(a.participants for a in self.activities)
+
+    @property
+    def loans_under_agreements(self) -> list[Loan]:
+        return [loan for loan in self.loans if loan.agreement_id is not None]
+
+    @property
+    def schools_reached(self) -> list[School]:
+        """Schools the year's activities reached (shown beside, not inside, schools helped)."""
+        seen = {s.id: s for a in self.activities for s in a.schools}
+        return sorted(seen.values(), key=lambda s: s.name)
+
+    def as_json(self) -> dict:
+        """The figures, as the API and the dashboard's tables give them."""
+        return {
+            "studio": self.studio.slug,
+            "studio_name": self.studio.name,
+            "year": self.year,
+            "outputs": len(self.resources),
+            "by_kind": self.by_kind,
+            "awards_by_level": self.awards_by_level,
+            "projects": self.projects,
+            "papers": len(self.of_kind("paper")),
+            "views": sum(self.views_by_month),
+            "downloads": sum(self.downloads_by_month),
+            "views_by_month": list(self.views_by_month),
+            "downloads_by_month": list(self.downloads_by_month),
+            "loans": len(self.loans),
+            "loans_under_agreements": len(self.loans_under_agreements),
+            "loan_ids": [loan.id for loan in self.loans],
+            "agreements": len(self.agreements),
+            "agreement_ids": [a.id for a in self.agreements],
+            "schools_helped": len(self.schools),
+            "schools": [{"id": s.id, "name": s.name} for s in sorted(self.schools.values(), key=lambda s: s.name)],
+            "activities": len(self.activities),
+            "activities_by_kind": dict(Counter(a.kind for a in self.activities)),
+            "participants": self.participants,
+            "schools_reached": len(self.schools_reached),
+            "activity_ids": [a.id for a in self.activities],
+            "resource_ids": [r.id for r in self.resources],
+        }
+
+
+def parse_year(value) -> int:
+    """A year from a form, query string or path, or InvalidInput in Chinese."""
+    try:
+        year = int(str(value).strip())
+    except (TypeError, ValueError):
+        year = 0
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput(_("年份应为 %(first)s 到 %(last)s 之间的四位数字", first=FIRST_YEAR, last=LAST_YEAR),
+                           fields={"year": _("年份无效")})
+    return year
+
+
+def output_year(resource: Resource) -> int | None:
+    """The year an output counts in: its own year, else the year it was published."""
+    if resource.year is not None:
+        return resource.year
+    return local_day(resource.published_at).year if resource.published_at else None
+
+
+def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
+    """Load the year's rows for these studios in a few queries (one per table, not per studio)."""
+    session = get_session()
+    result = {s.id: StudioYear(studio=s, year=year) for s in studios}
+    ids = list(result)
+    if not ids:
+        return result
+    first, after = date(year, 1, 1), date(year + 1, 1, 1)
+    # Only the year's outputs leave the database (the city overview gathers every studio's catalogue);
+    # output_year() below stays the one rule.
+    in_year = or_(Resource.year == year,
+                  and_(Resource.year.is_(None), Resource.published_at >= utc_start(first),
+                       Resource.published_at < utc_start(after)))
+    published = session.scalars(
+        select(Resource).where(Resource.studio_id.in_(ids), Resource.status == "published", in_year)
+        .order_by(Resource.id)).unique()
+    for resource in published:
+        if output_year(resource) == year:
+            result[resource.studio_id].resources.append(resource)
+    loans = session.scalars(
+        select(Loan).where(Loan.studio_id.in_(ids), Loan.granted_at.is_not(None),
+                           Loan.status.not_in(("requested", "declined")),
+                           Loan.granted_at >= utc_start(first), Loan.granted_at < utc_start(after))
+        .options(selectinload(Loan.resource)).order_by(Loan.id)).unique()
+    for loan in loans:
+        result[loan.studio_id].loans.append(loan)
+        result[loan.studio_id].schools[loan.school_id] = loan.school
+    agreements = session.scalars(
+        select(Agreement).where(Agreement.studio_id.in_(ids), Agreement.status.in_(("active", "ended")),
+                                Agreement.starts_on < after, Agreement.ends_on >= first)
+        .order_by(Agreement.id)).unique()
+    for agreement in agreements:
+        result[agreement.studio_id].agreements.append(agreement)
+        result[agreement.studio_id].schools[agreement.school_id] = agreement.school
+    activities = session.scalars(
+        select(Activity).where(Activity.studio_id.in_(ids), Activity.held_on >= first, Activity.held_on < after)
+        .options(selectinload(Activity.schools)).order_by(Activity.held_on, Activity.id)).unique()
+    for activity in activities:
+        result[activity.studio_id].activities.append(activity)
+    usage = session.execute(
+        select(UsageEvent.studio_id, UsageEvent.kind, UsageEvent.day, func.count())
+        .where(and_(UsageEvent.studio_id.in_(ids), UsageEvent.counted.is_(True),
+                    UsageEvent.day >= first, UsageEvent.day < after))
+        .group_by(UsageEvent.studio_id, UsageEvent.kind, UsageEvent.day))
+    for studio_id, kind, day, n in usage:
+        months = result[studio_id].views_by_month if kind == "view" else result[studio_id].downloads_by_month
+        months[day.month - 1] += n
+    return result
+
+
+def studio_year(actor: User | None, studio: Studio, year: int) -> StudioYear:
+    """One studio's figures, for those who may see its dashboard."""
+    if not policy.can_view_stats(actor, studio):
+        raise PermissionDenied(_("只有管理员、联系该工作室的研训员和工作室主持人可以查看统计"))
+    return gather(year, [studio])[studio.id]
+
+
+def all_studios(year: int) -> list[StudioYear]:
+    """Every studio's figures for the year, by studio name."""
+    studios = list(get_session().scalars(select(Studio).order_by(Studio.name)).unique())
+    rows = gather(year, studios)
+    return [rows[s.id] for s in studios]
+
+
+def city_overview(actor: User | None, year: int) -> list[StudioYear]:
+    """The bureau's view: every studio side by side."""
+    if not policy.can_view_city(actor):
+        raise PermissionDenied(_("只有教育局管理员和研训员可以查看全市统计"))
+    return all_studios(year)
+
+
+def help_matrix(rows: list[StudioYear]) -> tuple[list[School], list[tuple[Studio, dict[int, dict]]]]:
+    """Who helps whom: the schools helped by any studio, and per studio per school the agreements and loans."""
+    schools: dict[int, School] = {}
+    lines = []
+    for row in rows:
+        cells: dict[int, dict] = {}
+        for agreement in row.agreements:
+            cells.setdefault(agreement.school_id, {"agreements": 0, "loans": 0})["agreements"] += 1
+        for loan in row.loans:
+            cells.setdefault(loan.school_id, {"agreements": 0, "loans": 0})["loans"] += 1
+        schools.update(row.schools)
+        lines.append((row.studio, cells))
+    return sorted(schools.values(), key=lambda s: s.name), lines
+
+
+def default_year() -> int:
+    """The year dashboards open on: the current one."""
+    return local_day(utcnow()).year
+
+
+__all__ = ["ACTIVITY_KINDS", "StudioYear", "all_studios", "city_overview", "gather", "help_matrix",
+           "parse_year", "studio_year"]

@@ -1,0 +1,103 @@
+"""Statistics pages: a studio's dashboard and activities, the city overview."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from library import policy
+from library.accounts import schools
+from library.accounts.auth import current_actor
+from library.i18n import AWARD_LEVEL_LABELS, KIND_LABELS, PROJECT_STATUS_LABELS
+from library.resources.models import AWARD_LEVELS, PROJECT_STATUSES
+from library.stats import activities
+from library.stats import figures as stats
+from library.stats.models import ACTIVITY_KINDS
+from library.studios import service as studios
+from library.web.forms import attempt
+
+bp = Blueprint("stats", __name__)
+
+
+# City overview columns: key in StudioYear.as_json() → heading.
+CITY_COLUMNS = ("outputs", "lesson_video", "award_case", "excellent_case", "research_project", "paper",
+                "views", "downloads", "loans", "loans_under_agreements", "schools_helped", "activities",
+                "participants")
+
+
+@bp.record_once
+def _template_helpers(state) -> None:
+    state.app.jinja_env.globals.update(
+        can_view_stats=policy.can_view_stats,
+        can_view_city=policy.can_view_city,
+        AWARD_LEVELS=AWARD_LEVELS,
+        PROJECT_STATUSES=PROJECT_STATUSES,
+        ACTIVITY_KINDS=ACTIVITY_KINDS,
+    )
+
+
+def _year() -> int:
+    value = request.args.get("year")
+    return stats.parse_year(value) if value else stats.default_year()
+
+
+@bp.get("/studios/<slug>/dashboard")
+@login_required
+def dashboard(slug: str):
+    year = _year()
+    studio = studios.get_studio(slug)
+    figures = stats.studio_year(current_actor(), studio, year)
+    data = figures.as_json()
+    charts = {
+        "kinds": [(str(KIND_LABELS[k]), n) for k, n in data["by_kind"].items()],
+        "awards": [(str(AWARD_LEVEL_LABELS[k]), n) for k, n in data["awards_by_level"].items()],
+        "project_levels": [(str(AWARD_LEVEL_LABELS[k]), n) for k, n in data["projects"]["by_level"].items()],
+        "project_status": [(str(PROJECT_STATUS_LABELS[k]), n) for k, n in data["projects"]["by_status"].items()],
+    }
+    return render_template("stats/dashboard.html", studio=studio, year=year, figures=figures, data=data,
+                           charts=charts)
+
+
+def _city_value(row: dict, key: str) -> int:
+    return row["by_kind"][key] if key in row["by_kind"] else row[key]
+
+
+@bp.get("/stats")
+@login_required
+def city():
+    year = _year()
+    rows = stats.city_overview(current_actor(), year)
+    data = [(row, row.as_json()) for row in rows]
+    sort = request.args.get("sort", "outputs")
+    descending = request.args.get("dir", "desc") != "asc"
+    if sort in CITY_COLUMNS:
+        data.sort(key=lambda item: (_city_value(item[1], sort), item[0].studio.name), reverse=descending)
+    else:
+        sort = "name"
+        data.sort(key=lambda item: item[0].studio.name, reverse=descending and "dir" in request.args)
+    helped_schools, matrix = stats.help_matrix(rows)
+    return render_template("stats/city.html", year=year, data=data, columns=CITY_COLUMNS, sort=sort,
+                           descending=descending, value=_city_value, helped_schools=helped_schools, matrix=matrix)
+
+
+
+
+@bp.route("/studios/<slug>/activities", methods=["GET", "POST"])
+@login_required
+def activity_list(slug: str):
+    actor = current_actor()
+    studio = studios.get_studio(slug)
+    if request.method == "POST":
+        form = request.form
+        if form.get("action") == "delete":
+            attempt(lambda: activities.delete_activity(actor, studio, form.get("activity_id", type=int) or 0),
+                     _("活动记录已删除"))
+        else:
+            data = {**form.to_dict(), "school_ids": form.getlist("school_ids"),
+                    "resource_ids": form.get("resource_ids", "")}
+            attempt(lambda: activities.record_activity(actor, studio, data), _("活动已登记"))
+        return redirect(url_for("stats.activity_list", slug=slug))
+    rows = activities.list_activities(actor, studio)
+    return render_template("stats/activities.html", studio=studio, activities=rows,
+                           schools=schools.list_schools(), can_record=policy.can_record_activity(actor, studio))

@@ -1,0 +1,43 @@
+"""The studios: a list, and each studio's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from library import policy
+from library.accounts.auth import current_actor
+from library.resources import catalogue
+from library.studios import service as studios
+from library.web.listing import page_number, sort_choice, stage_choice, stage_list
+
+bp = Blueprint("studios", __name__)
+
+
+@bp.get("/studios/")
+def studio_list():
+    stages = stage_list()
+    stage = stage_choice(stages)
+    rows = studios.list_studios(policy.visible_clause(current_actor()))
+    if stage:
+        rows = [(s, n) for s, n in rows if s.stage_code == stage]
+    return render_template("studios.html", studios=rows, stage=stage, stages=stages)
+
+
+@bp.get("/studios/<slug>")
+def studio(slug: str):
+    actor = current_actor()
+    row = studios.get_studio(slug)
+    kind = request.args.get("kind") or None
+    sort = sort_choice()
+    listing = catalogue.list_resources(actor, page=page_number(), sort=sort, studio_id=row.id, kind=kind)
+    return render_template(
+        "studio.html",
+        studio=row,
+        listing=listing,
+        kind=kind,
+        sort=sort,
+        kind_counts=catalogue.kind_counts(actor, studio_id=row.id),
+        awards=catalogue.award_wall(actor, row.id),
+        projects=catalogue.projects_by_status(actor, row.id),
+        can_upload=policy.can_upload(actor, row),
+    )

@@ -1,0 +1,89 @@
+"""Domain errors to HTTP: an HTML page or a JSON body, by what the client accepts."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from library.errors import DomainError, PermissionDenied
+
+log = logging.getLogger(__name__)
+
+
+def wants_json() -> bool:
+    """API paths and clients that prefer JSON get JSON errors."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str, message: str, *, fields=None, details=None):
+    """One error in the form the client understands."""
+    if wants_json():
+        body: dict = {"code": code, "message": message}
+        if fields:
+            body["fields"] = fields
+        if details:
+            body["details"] = details
+        return jsonify(error=body), status
+    return render_template("error.html", status=status, code=code, message=message, fields=fields or {}), status
+
+
+HTTP_MESSAGES = {
+    400: ("bad_request", _l("请求有误，请返回上一页检查后重试。")),
+    401: ("unauthenticated", _l("请先登录。")),
+    403: ("forbidden", _l("您没有权限进行这个操作。如需访问，请联系工作室主持人。")),
+    404: ("not_found", _l("没有找到这个页面。请检查网址，或从首页重新查找。")),
+    405: ("method_not_allowed", _l("不支持这种请求方式。")),
+    500: ("internal_error", _l("服务器出了点问题，请稍后再试；如果一直出现，请联系管理员。")),
+}
+
+
+def _domain_error(exc: DomainError):
+    if isinstance(exc, PermissionDenied):
+        from library.accounts.auth import current_actor
+        from library.audit import service as audit
+
+        audit.record_now("permission.denied", current_actor(), "path", request.path[:64],
+                         method=request.method, reason=exc.message)
+    return error_response(exc.status, exc.code, exc.message, fields=exc.fields, details=exc.details)
+
+
+def _too_large(exc: RequestEntityTooLarge):
+    from flask import current_app
+
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    return error_response(413, "too_large", _("文件太大：单次上传不能超过 %(mb)s MB。", mb=limit))
+
+
+def _csrf_error(exc: CSRFError):
+    return error_response(400, "csrf", _("页面已过期或来源不明，请刷新页面后重新提交。"))
+
+
+def _http_error(exc: HTTPException):
+    code, message = HTTP_MESSAGES.get(exc.code or 500, ("error", exc.description or ""))
+    return error_response(exc.code or 500, code, str(message))
+
+
+def _unexpected(exc: Exception):
+    log.exception("unhandled error")
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    code, message = HTTP_MESSAGES[500]
+    return error_response(500, code, str(message))
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

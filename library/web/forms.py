@@ -1,0 +1,53 @@
+"""Form handling shared by the pages: where to go next, and one way to try what a form asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import flash, url_for
+
+from library.errors import DomainError, PermissionDenied
+
+
+@dataclass
+class Submission:
+    """What became of a form's action: its result, or what to tell the person and which fields."""
+
+    ok: bool
+    value: Any = None
+    message: str | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+    details: list = field(default_factory=list)
+
+
+def submit(action: Callable[[], Any]) -> Submission:
+    """Run a service call for a form, to re-render the form with its field errors when it is refused
+    for its content. A refusal for who is asking (PermissionDenied) is not caught: it reaches the
+    error handler, which answers 403 and audits it."""
+    try:
+        return Submission(True, action())
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        return Submission(False, message=exc.message, errors=exc.fields, details=exc.details)
+
+
+def attempt(action: Callable[[], Any], success: str) -> bool:
+    """Run a service call from a button, then flash `success` or what was wrong; True if it worked."""
+    outcome = submit(action)
+    if outcome.ok:
+        flash(success, "success")
+    else:
+        flash(outcome.message or "", "error")
+    return outcome.ok
+
+
+def safe_next(target: str | None, fallback: str | None = None) -> str:
+    """A same-site path to go on to, so no form can send people elsewhere (browsers drop tabs and
+    newlines from URLs, so '/\t/evil' would become '//evil': control characters are refused too)."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 0x21 or c == "\x7f" for c in target)):
+        return target
+    return fallback or url_for("resources.home")
