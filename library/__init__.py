@@ -40,7 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from library import cli, db, extensions, i18n, tables  # noqa: F401  (tables: every model mapped)
     from library.accounts import auth
     from library.notifications import mail
-    from library.web import errors, uploads
+    from library.web import errors, uploads, visitor
 
     app.request_class = uploads.SpoolingRequest
     if int(app.config["PROXY_COUNT"] or 0) > 0:
@@ -50,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     db.init_app(app)
+    visitor.init_app(app)  # first: the audit log knows the address before any check can refuse
     extensions.init_storage(app)
     extensions.init_search(app)
     mail.init_app(app)

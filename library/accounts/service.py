@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from library.accounts.models import SITE_ROLES, ApiToken, School, User
 from library.audit import service as audit
-from library.db import get_session, utcnow
+from library.db import get_session, is_row_id, utcnow
 from library.errors import (
     Conflict,
     InvalidInput,
@@ -75,6 +75,16 @@ def get_user(username: str) -> User:
     if user is None:
         raise NotFound(_("没有用户 %(username)s", username=username))
     return user
+
+
+def find_user(user_id: int | None) -> User | None:
+    """The account with this id, or None (a form may name one that was just removed)."""
+    return get_session().get(User, user_id) if is_row_id(user_id) else None
+
+
+def list_users() -> list[User]:
+    """Every account by username, for the admin's list."""
+    return list(get_session().scalars(select(User).order_by(User.username)))
 
 
 def authenticate(username: str, password: str) -> User | None:

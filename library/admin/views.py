@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 
 from library import policy
 from library.accounts import schools
@@ -13,7 +12,6 @@ from library.accounts import service as accounts
 from library.accounts.auth import current_actor
 from library.accounts.models import SITE_ROLES, User
 from library.audit import service as audit
-from library.db import get_session
 from library.errors import PermissionDenied
 from library.studios import service as studios
 from library.studios.models import STUDIO_ROLES, Studio
@@ -35,7 +33,6 @@ def _require_admin() -> User:
 @login_required
 def users():
     actor = _require_admin()
-    session = get_session()
     if request.method == "POST":
         form = request.form
         if form.get("action") == "create":
@@ -44,14 +41,13 @@ def users():
                 form.get("display_name", ""), form.get("school") or None, actor=actor, email=form.get("email")),
                 _("账号已创建"))
         else:
-            user = session.get(User, form.get("user_id", type=int) or 0)
+            user = accounts.find_user(form.get("user_id", type=int))
             if user is not None:
                 attempt(lambda: accounts.update_user(
                     user, role=form.get("role", user.role), active=form.get("active") == "1",
                     password=form.get("password") or None, actor=actor, email=form.get("email")), _("已保存"))
         return redirect(url_for("admin.users"))
-    rows = session.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin/users.html", users=rows, roles=SITE_ROLES, schools=schools.list_schools())
+    return render_template("admin/users.html", users=accounts.list_users(), roles=SITE_ROLES, schools=schools.list_schools())
 
 
 @bp.route("/schools", methods=["GET", "POST"])
@@ -90,7 +86,6 @@ def studio_people(slug: str):
     studio = studios.get_studio(slug)
     if not policy.can_manage_members(actor, studio):
         raise PermissionDenied(_("只有主持人、联系该工作室的研训员和管理员可以管理成员"))
-    session = get_session()
     if request.method == "POST":
         form = request.form
         action = form.get("action")
@@ -101,7 +96,7 @@ def studio_people(slug: str):
                 studios.add_member(studio, user, form.get("role", ""), actor)
             attempt(add, _("已添加"))
         elif action == "remove":
-            user = session.get(User, form.get("user_id", type=int) or 0)
+            user = accounts.find_user(form.get("user_id", type=int))
             if user is not None:
                 _guard_host(actor, studio, user, "")
                 attempt(lambda: studios.remove_member(studio, user, actor), _("已移除"))

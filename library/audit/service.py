@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import timedelta
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import func, select
 
 from library.accounts.models import User
@@ -14,8 +15,19 @@ from library.db import get_session, utcnow
 PAGE = 50
 
 
-def _ip() -> str:
-    return (request.remote_addr or "")[:64] if has_request_context() else "cli"
+# Where the work being audited comes from: the web layer sets the visitor's address for each request
+# (library.web.visitor); commands run as "cli".
+_origin: ContextVar[str] = ContextVar("audit_origin", default="cli")
+
+
+def set_origin(address: str | None) -> None:
+    """Name where the current work comes from (a visitor's address), for the entries it records."""
+    _origin.set((address or "")[:64])
+
+
+def origin() -> str:
+    """Where the current work comes from: the visitor's address, or "cli"."""
+    return _origin.get()
 
 
 def entry(action: str, actor: User | None = None, target_type: str = "", target_id: object = "",
@@ -28,7 +40,7 @@ def entry(action: str, actor: User | None = None, target_type: str = "", target_
         target_type=target_type,
         target_id=str(target_id)[:64],
         detail=detail,
-        ip=_ip(),
+        ip=origin(),
     )
 
 

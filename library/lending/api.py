@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, url_for
+from flask import Response, jsonify, render_template, url_for
 from flask_babel import gettext as _
 
 from library.db import is_row_id
@@ -95,11 +95,10 @@ def add_feedback(loan_id: int):
 
 def kit_response(loans) -> Response:
     """Stream a borrow kit (the pages' buttons use it too)."""
-    entries = kit.plan(loans)
-    # The plan holds everything the stream needs: the request (and its database session) ends when
-    # this view returns, so a download of several GB holds no database connection.
-    body = kit.stream(entries, current_app.extensions["storage"])
-    response = Response(body, content_type="application/zip", direct_passthrough=True)
+    def render_index(items: list[dict], stamp: dict) -> str:
+        return render_template("lending/kit_index.html", items=items, stamp=stamp)
+
+    response = Response(kit.archive(loans, render_index), content_type="application/zip", direct_passthrough=True)
     response.headers["Content-Disposition"] = f'attachment; filename="{kit.filename(loans)}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

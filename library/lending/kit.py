@@ -11,11 +11,11 @@ import hashlib
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import render_template
+from flask import current_app
 from flask_babel import gettext as _
 
 from library import clock, policy
@@ -87,9 +87,10 @@ def kit_loans(actor: User | None, loan_id: int | None = None, now: datetime | No
     return loans
 
 
-def plan(loans: list[Loan], now: datetime | None = None) -> list[Entry]:
-    """Name every member and render index.html and stamp.json (needs the app and request context);
-    the result can be streamed after the request's database session is gone."""
+def plan(loans: list[Loan], render_index: Callable[[list[dict], dict], str],
+         now: datetime | None = None) -> list[Entry]:
+    """Name every member, write stamp.json and index.html (`render_index(items, stamp)`: the page
+    layer renders it); the result can be streamed after the request's database session is gone."""
     now = now or utcnow()
     entries: list[Entry] = []
     items = []
@@ -121,11 +122,17 @@ def plan(loans: list[Loan], now: datetime | None = None) -> list[Entry]:
                    "due_on": i["loan"].due_on.isoformat()} for i in items],
         "notice": _("本包中的成果仅供借阅期内使用，到期后请删除。"),
     }
-    html = render_template("lending/kit_index.html", items=items, stamp=stamp)
+    html = render_index(items, stamp)
     entries.insert(0, Entry("index.html", data=html.encode(), compress=True))
     entries.insert(1, Entry("stamp.json", data=json.dumps(stamp, ensure_ascii=False, indent=2).encode(),
                             compress=True))
     return entries
+
+
+def archive(loans: list[Loan], render_index: Callable[[list[dict], dict], str]) -> Iterator[bytes]:
+    """The borrow kit of these loans as a ZIP stream. Everything it needs is read now, so it can
+    be sent after the request's database session is gone (a download of several GB holds none)."""
+    return stream(plan(loans, render_index), current_app.extensions["storage"])
 
 
 def stream(entries: list[Entry], storage, now: datetime | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -24,11 +24,9 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=SALT)
 
 
-def link_for(loan: Loan, row: ResourceFile, inline: bool = False) -> str:
-    """An absolute URL that downloads this file while the loan lasts and the link is fresh."""
-    token = _serializer().dumps([loan.id, row.id])
-    args = {"inline": 1} if inline else {}
-    return url_for("files.loan_download", token=token, _external=True, **args)
+def token_for(loan: Loan, row: ResourceFile) -> str:
+    """The signed token of a link that downloads this file while the loan lasts and the link is fresh."""
+    return _serializer().dumps([loan.id, row.id])
 
 
 def resolve(token: str, now: datetime | None = None) -> tuple[Loan, ResourceFile]:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, request
+from flask import Blueprint, Response, redirect, request
 
 from library.accounts.auth import current_actor
+from library.resources import delivery
 from library.resources import service as resources
+from library.resources.models import ResourceFile
 from library.stats import usage
 from library.web.visitor import visitor
-from storage import ObjectNotFound, content_disposition
+from storage import content_disposition
 
 bp = Blueprint("files", __name__)
 
 
-def ranged_response(storage, key: str, size: int, content_type: str, disposition: str | None):
+def ranged_response(row: ResourceFile, disposition: str | None) -> Response:
     """Stream an object, honouring a single-range Range header (206/416) as video seeking needs."""
     headers = {"Accept-Ranges": "bytes", "Cache-Control": "private, max-age=3600"}
     if disposition:
         headers["Content-Disposition"] = disposition
+    size, content_type = row.size, row.content_type
     start, end, status = 0, size, 200
     rng = request.range
     if rng is not None and rng.units == "bytes" and len(rng.ranges) == 1:
@@ -31,11 +34,7 @@ def ranged_response(storage, key: str, size: int, content_type: str, disposition
     headers["Content-Length"] = str(end - start)
     if request.method == "HEAD" or start == end:
         return Response(status=status, headers=headers, content_type=content_type)
-    try:
-        body = storage.iter_range(key, start, end)
-    except ObjectNotFound:
-        abort(404)
-    return Response(body, status=status, headers=headers, content_type=content_type, direct_passthrough=True)
+    return Response(delivery.byte_range(row, start, end), status=status, headers=headers, content_type=content_type, direct_passthrough=True)
 
 
 def range_start(size: int) -> int:
@@ -62,33 +61,16 @@ def deliver(user, row):
         # Previews (the page's player, PDF frame and image zoom ask with ?inline=1) are not downloads;
         # counting them would rank whatever is merely looked at as "most downloaded".
         usage.record_download(user, row, range_start(row.size), **visitor())
-    storage = current_app.extensions["storage"]
-    if current_app.config["PRESIGNED_DOWNLOADS"]:
-        url = storage.presigned_url(
-            row.storage_key,
-            current_app.config["PRESIGN_SECONDS"],
-            filename=row.original_name,
-            inline=inline,
-            content_type=row.content_type,
-        )
-        if url:
-            return redirect(url, code=302)
-    disposition = content_disposition(row.original_name, inline=inline)
-    return ranged_response(storage, row.storage_key, row.size, row.content_type, disposition)
+    url = delivery.presigned_url(row, inline=inline)
+    if url:
+        return redirect(url, code=302)
+    return ranged_response(row, content_disposition(row.original_name, inline=inline))
 
 
 @bp.get("/files/<int:file_id>/<any(thumbnail, poster):which>")
 def derived_image(file_id: int, which: str):
     row = resources.get_catalogue_file(current_actor(), file_id)
-    key = row.thumbnail_key if which == "thumbnail" else row.poster_key
-    if not key:
-        abort(404)
-    try:
-        with current_app.extensions["storage"].open(key) as fh:
-            data = fh.read()  # derived images are small: read whole, no open file outlives the request
-    except ObjectNotFound:
-        abort(404)
-    response = Response(data, content_type="image/jpeg")
+    response = Response(delivery.derived_image(row, which), content_type="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
 

@@ -20,10 +20,11 @@ def file_json(row: ResourceFile, loan=None) -> dict:
         "download_url": url_for("files.download", file_id=row.id, _external=True),
     }
     if loan is not None:
-        from library.lending.links import link_for
+        from library.lending import links
 
-        data["download_url"] = link_for(loan, row)
-        data["preview_url"] = link_for(loan, row, inline=True)
+        token = links.token_for(loan, row)
+        data["download_url"] = url_for("files.loan_download", token=token, _external=True)
+        data["preview_url"] = url_for("files.loan_download", token=token, inline=1, _external=True)
         data["loan_id"], data["loan_due_on"] = loan.id, loan.due_on.isoformat()
     if row.thumbnail_key:
         data["thumbnail_url"] = url_for("files.derived_image", file_id=row.id, which="thumbnail", _external=True)

@@ -14,16 +14,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 
 from library import policy
 from library.accounts.auth import current_actor
-from library.db import get_session
 from library.errors import DomainError
 from library.resources import ingest
 from library.resources import service as resources
 from library.studios import service as studio_service
-from library.studios.models import Studio
 from library.web.errors import wants_json
 from library.web.uploads import incoming_files
 
@@ -44,7 +41,7 @@ def _intent_data(form) -> dict:
     data = form.to_dict(flat=True)
     intent = data.pop("intent", "")
     if intent not in INTENTS:
-        studio = get_session().scalar(select(Studio).where(Studio.slug == data.get("studio", "")))
+        studio = studio_service.find_studio(data.get("studio", ""))
         intent = "publish" if studio and policy.can_publish_directly(current_actor(), studio) else "submit"
     data["publish"] = "1" if intent == "publish" else ""
     data["submit"] = "1" if intent == "submit" else ""

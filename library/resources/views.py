@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from sqlalchemy import and_
 
 from library import policy
 from library.accounts.auth import current_actor
-from library.db import get_session
 from library.resources import catalogue
 from library.resources import service as resources
 from library.resources.models import Resource
 from library.stats import usage
 from library.studios import service as studios
-from library.studios.models import Subject
 from library.web.listing import page_number, sort_choice, stage_choice, stage_list
 from library.web.visitor import visitor
 
@@ -48,9 +46,7 @@ def home():
 @bp.get("/subjects/<code>")
 def subject(code: str):
     stages = stage_list()
-    row = get_session().get(Subject, code)
-    if row is None:
-        abort(404)
+    row = studios.get_subject(code)
     sort, stage = sort_choice(), stage_choice(stages)
     listing = catalogue.list_resources(
         current_actor(), page=page_number(), sort=sort, subject_code=code, stage_code=stage

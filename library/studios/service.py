@@ -72,6 +72,19 @@ def get_studio(slug: str) -> Studio:
     return studio
 
 
+def find_studio(slug: str) -> Studio | None:
+    """The studio with this slug, or None."""
+    return get_session().scalar(select(Studio).where(Studio.slug == slug))
+
+
+def get_subject(code: str) -> Subject:
+    """The subject with this code."""
+    subject = get_session().get(Subject, code)
+    if subject is None:
+        raise NotFound(_("没有找到学科 %(code)s", code=code))
+    return subject
+
+
 def add_member(studio: Studio, user: User, role: str, actor: User | None = None) -> Membership:
     """Give a user a role in a studio (changing the role if they already have one)."""
     if role not in STUDIO_ROLES:
