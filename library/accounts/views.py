@@ -8,9 +8,9 @@ from flask_login import login_required, login_user, logout_user
 
 from library.accounts import service as accounts
 from library.accounts.auth import current_actor
-from library.errors import DomainError, TooManyAttempts, Unauthenticated
+from library.errors import TooManyAttempts, Unauthenticated
 from library.resources import review
-from library.web.forms import safe_next
+from library.web.forms import attempt, safe_next, submit
 
 bp = Blueprint("auth", __name__)
 
@@ -43,21 +43,21 @@ def account():
     errors: dict[str, str] = {}
     if request.method == "POST":
         action = request.form.get("action")
-        try:
-            if action == "password":
-                accounts.change_password(actor, request.form.get("current_password", ""),
-                                         request.form.get("new_password", ""))
-                flash(_("密码已修改"), "success")
-            elif action == "email":
-                accounts.set_email(actor, request.form.get("email", ""))
+        form = request.form
+        if action == "password":
+            attempt(lambda: accounts.change_password(actor, form.get("current_password", ""),
+                                                     form.get("new_password", "")), _("密码已修改"),
+                    errors=errors)
+        elif action == "email":
+            if attempt(lambda: accounts.set_email(actor, form.get("email", "")), "", errors=errors):
                 flash(_("邮箱地址已保存") if actor.email else _("邮箱地址已删除，不再发送邮件通知"), "success")
-            elif action == "create_token":
-                new_token = accounts.create_token(actor, request.form.get("name", "").strip() or "web")
-            elif action == "revoke_token":
-                accounts.revoke_token(actor, request.form.get("token_id", type=int) or 0)
-                flash(_("令牌已撤销"), "success")
-        except DomainError as exc:
-            flash(exc.message, "error")
-            errors = exc.fields
+        elif action == "create_token":
+            outcome = submit(lambda: accounts.create_token(actor, form.get("name", "").strip() or "web"))
+            new_token = outcome.value
+            if not outcome.ok:
+                flash(outcome.message or "", "error")
+        elif action == "revoke_token":
+            attempt(lambda: accounts.revoke_token(actor, form.get("token_id", type=int) or 0), _("令牌已撤销"),
+                    errors=errors)
     return render_template("account.html", actor=actor, tokens=accounts.list_tokens(actor),
                            new_token=new_token, errors=errors, mine=review.my_resources(actor))

@@ -10,11 +10,11 @@ from flask_login import login_required
 from library import clock, policy
 from library.accounts import schools
 from library.accounts.auth import current_actor
-from library.errors import DomainError, PermissionDenied
+from library.errors import PermissionDenied
 from library.i18n import vocab_name
 from library.lending import agreements, loans, parsing, progress
 from library.studios import service as studios
-from library.web.forms import attempt, safe_next
+from library.web.forms import attempt, safe_next, submit
 
 bp = Blueprint("lending", __name__)
 
@@ -86,15 +86,11 @@ def new_agreement():
         data["resource_ids"] = request.form.get("resource_ids", "")
         data["frequency"] = {"count": request.form.get("frequency_count", ""),
                              "per": request.form.get("frequency_period", "month")}
-        try:
-            agreement = agreements.create_agreement(actor, data)
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            errors, message = exc.fields, exc.message
-        else:
+        outcome = submit(lambda: agreements.create_agreement(actor, data))
+        if outcome.ok:
             flash(_("帮扶协议已创建，等待学校确认"), "success")
-            return redirect(url_for("lending.agreement", agreement_id=agreement.id))
+            return redirect(url_for("lending.agreement", agreement_id=outcome.value.id))
+        errors, message = outcome.errors, outcome.message
     subjects, _stages = studios.vocabularies()
     return render_template("lending/agreement_new.html", studios=choices, schools=schools.list_schools(),
                            subjects=subjects, errors=errors, message=message, form=form,
@@ -131,14 +127,12 @@ def agreement_action(agreement_id: int, action: str):
 @login_required
 def borrow(resource_id: int):
     actor = current_actor()
-    try:
-        loan = loans.request_loan(actor, resource_id, request.form.get("purpose", ""),
-                                    request.form.get("class_period", ""))
-    except PermissionDenied:
-        raise
-    except DomainError as exc:
-        flash(exc.message, "error")
+    outcome = submit(lambda: loans.request_loan(actor, resource_id, request.form.get("purpose", ""),
+                                                request.form.get("class_period", "")))
+    if not outcome.ok:
+        flash(outcome.message or "", "error")
         return redirect(url_for("resources.resource", resource_id=resource_id) + "#borrow")
+    loan = outcome.value
     if loan.status == "active":
         flash(_("已按帮扶协议借阅成功，%(due)s 前可以预览和下载", due=loan.due_on.isoformat()), "success")
     else:

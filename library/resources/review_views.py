@@ -9,11 +9,11 @@ from flask_login import login_required
 
 from library import policy
 from library.accounts.auth import current_actor
-from library.errors import DomainError, PermissionDenied
+from library.errors import PermissionDenied
 from library.resources import review
 from library.resources import service as resources
 from library.studios import service as studios
-from library.web.forms import safe_next
+from library.web.forms import attempt, safe_next, submit
 
 bp = Blueprint("review", __name__)
 
@@ -33,13 +33,8 @@ def queue():
 @bp.post("/resources/<int:resource_id>/workflow/<action>")
 @login_required
 def workflow(resource_id: int, action: str):
-    try:
-        review.transition(current_actor(), resource_id, action, request.form.get("comment", ""))
-        flash(str(DONE[action]), "success")
-    except DomainError as exc:
-        if isinstance(exc, PermissionDenied):
-            raise
-        flash(exc.message, "error")
+    attempt(lambda: review.transition(current_actor(), resource_id, action, request.form.get("comment", "")),
+            str(DONE[action]))
     return redirect(safe_next(request.form.get("next"), url_for("resources.resource", resource_id=resource_id)))
 
 
@@ -52,12 +47,11 @@ def edit(resource_id: int):
         raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以修改这个成果"))
     errors, message, form = {}, None, None
     if request.method == "POST":
-        try:
-            review.update_resource(actor, resource_id, request.form)
+        outcome = submit(lambda: review.update_resource(actor, resource_id, request.form))
+        if outcome.ok:
             flash(_("已保存"), "success")
             return redirect(url_for("resources.resource", resource_id=resource_id))
-        except DomainError as exc:
-            errors, message, form = exc.fields, exc.message, request.form
+        errors, message, form = outcome.errors, outcome.message, request.form
     subjects, stages = studios.vocabularies()
     return render_template(
         "review/edit.html", resource=resource, errors=errors, message=message, form=form,

@@ -17,11 +17,11 @@ from flask_login import login_required
 
 from library import policy
 from library.accounts.auth import current_actor
-from library.errors import DomainError
 from library.resources import ingest
 from library.resources import service as resources
 from library.studios import service as studio_service
 from library.web.errors import wants_json
+from library.web.forms import submit
 from library.web.uploads import incoming_files
 
 bp = Blueprint("upload", __name__)
@@ -73,16 +73,16 @@ def _form_context(form, errors=None, message=None, details=None):
 def upload():
     if request.method == "GET":
         return render_template("upload.html", **_form_context({"studio": request.args.get("studio", "")}))
-    try:
-        resource = resources.create_resource(
-            current_actor(), _intent_data(request.form), incoming_files(request.files.getlist("file"))
-        )
-    except DomainError as exc:
+    outcome = submit(lambda: resources.create_resource(
+        current_actor(), _intent_data(request.form), incoming_files(request.files.getlist("file"))
+    ), refusal_in_form=True)
+    if outcome.error is not None:
         if wants_json():
-            raise  # the error handler answers {"error": {"code", "message", "fields", "details"}}
+            raise outcome.error  # the error handler answers {"error": {"code", "message", "fields", "details"}}
         # Show the form again with what was typed and each field's problem.
-        context = _form_context(request.form, exc.fields, exc.message, exc.details)
-        return render_template("upload.html", **context), exc.status
+        context = _form_context(request.form, outcome.errors, outcome.message, outcome.details)
+        return render_template("upload.html", **context), outcome.status
+    resource = outcome.value
     url = url_for("resources.resource", resource_id=resource.id)
     if wants_json():
         # The page's script shows its own result panel linking the new resource.

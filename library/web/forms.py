@@ -20,25 +20,38 @@ class Submission:
     message: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
     details: list = field(default_factory=list)
+    error: DomainError | None = None
+
+    @property
+    def status(self) -> int:
+        """The HTTP status to re-render the form with."""
+        return self.error.status if self.error is not None else 200
 
 
-def submit(action: Callable[[], Any]) -> Submission:
+def submit(action: Callable[[], Any], *, refusal_in_form: bool = False) -> Submission:
     """Run a service call for a form, to re-render the form with its field errors when it is refused
-    for its content. A refusal for who is asking (PermissionDenied) is not caught: it reaches the
-    error handler, which answers 403 and audits it."""
+    for its content. A refusal for who is asking (PermissionDenied) reaches the error handler, which
+    answers 403 and audits it, unless `refusal_in_form`: then the form is shown again with what was
+    typed (the upload form: "submit for review instead" keeps the typed metadata)."""
     try:
         return Submission(True, action())
-    except PermissionDenied:
-        raise
+    except PermissionDenied as exc:
+        if not refusal_in_form:
+            raise
+        return Submission(False, message=exc.message, errors=exc.fields, details=exc.details, error=exc)
     except DomainError as exc:
-        return Submission(False, message=exc.message, errors=exc.fields, details=exc.details)
+        return Submission(False, message=exc.message, errors=exc.fields, details=exc.details, error=exc)
 
 
-def attempt(action: Callable[[], Any], success: str) -> bool:
-    """Run a service call from a button, then flash `success` or what was wrong; True if it worked."""
+def attempt(action: Callable[[], Any], success: str, errors: dict[str, str] | None = None) -> bool:
+    """Run a service call from a button, then flash `success` (if any) or what was wrong, and copy
+    the fields' problems into `errors` for the page to mark; True if it worked."""
     outcome = submit(action)
+    if errors is not None:
+        errors.update(outcome.errors)
     if outcome.ok:
-        flash(success, "success")
+        if success:
+            flash(success, "success")
     else:
         flash(outcome.message or "", "error")
     return outcome.ok
