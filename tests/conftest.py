@@ -5,27 +5,17 @@ real sample documents."""
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from library import create_app
-from library.accounts import service as accounts
 from library.cli import upgrade_database
 from library.demo import samples
-from library.studios import service as studios
+from tests.support.app import World, build_world, make_app
 from tests.support.seaweed import run_weed_mini
 
-PASSWORD = "correct horse battery"
-
-
-# ---------------------------------------------------------------- sample files
 
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory) -> Path:
@@ -55,8 +45,6 @@ def sample_dir(tmp_path_factory) -> Path:
     return folder
 
 
-# ---------------------------------------------------------------- S3 server
-
 @pytest.fixture(scope="session")
 def weed(tmp_path_factory):
     """A real SeaweedFS S3 server on 127.0.0.1 for the whole session."""
@@ -74,8 +62,6 @@ def s3_env(weed, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", weed.region)
     return f"s3://test-{uuid.uuid4().hex[:12]}/library"
 
-
-# ---------------------------------------------------------------- PostgreSQL
 
 @pytest.fixture
 def pg_url():
@@ -105,8 +91,6 @@ def pg_url():
     admin.dispose()
 
 
-# ---------------------------------------------------------------- the app
-
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
     """A migrated, seeded SQLite file copied for each test (migrating once keeps the suite fast)."""
@@ -116,19 +100,6 @@ def migrated_sqlite(tmp_path_factory) -> Path:
         upgrade_database()
     app.extensions["db_engine"].dispose()
     return folder / "library.db"
-
-
-def make_app(data_dir: Path, migrated: Path | None = None, **overrides):
-    """An app over its own data folder; with `migrated`, its database starts as that file."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if migrated is not None and "DATABASE_URL" not in overrides:
-        shutil.copy(migrated, data_dir / "library.db")
-    config = {"DATA_DIR": str(data_dir), "SECRET_KEY": "test-secret", "TESTING": True, **overrides}
-    app = create_app(config)
-    if migrated is None:
-        with app.app_context():
-            upgrade_database()
-    return app
 
 
 @pytest.fixture
@@ -163,73 +134,6 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@dataclass
-class World:
-    """A small county: an admin, a studio with a host and a member, a plain teacher; tokens for each."""
-
-    studio_slug: str
-    admin_token: str
-    host_token: str
-    member_token: str
-    teacher_token: str
-
-
-def build_world(app) -> World:
-    """Create the accounts and the studio every API test starts from."""
-    with app.app_context():
-        admin = accounts.create_user("admin", "admin", PASSWORD, "管理员")
-        host = accounts.create_user("wangli", "teacher", PASSWORD, "王丽")
-        member = accounts.create_user("chenjing", "teacher", PASSWORD, "陈静")
-        teacher = accounts.create_user("zhangsan", "teacher", PASSWORD, "张三")
-        studio = studios.create_studio("wang-math", "王丽数学名师工作室", "math", "primary")
-        studios.add_member(studio, host, "host")
-        studios.add_member(studio, member, "member")
-        studios.create_studio("li-chinese", "李明语文名师工作室", "chinese", "junior")
-        return World(
-            studio_slug=studio.slug,
-            admin_token=accounts.create_token(admin),
-            host_token=accounts.create_token(host),
-            member_token=accounts.create_token(member),
-            teacher_token=accounts.create_token(teacher),
-        )
-
-
 @pytest.fixture
 def world(app) -> World:
     return build_world(app)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def upload(client, token: str, paths: list[Path], **fields):
-    """POST /api/v1/resources with real files as multipart parts."""
-    data = {"title": "分数的初步认识", "kind": "excellent_case", "subject": "math", "stage": "primary",
-            "studio": "wang-math", "year": "2024", "publish": "true", **fields}
-    handles = [open(p, "rb") for p in paths]
-    try:
-        data["file"] = [(h, p.name) for h, p in zip(handles, paths, strict=True)]
-        return client.post("/api/v1/resources", data=data, headers=bearer(token),
-                           content_type="multipart/form-data")
-    finally:
-        for h in handles:
-            h.close()
-
-
-def csrf_token(client, path: str) -> str:
-    """The CSRF token of a form page, as a browser would read it."""
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def login(client, username: str, password: str = PASSWORD):
-    token = csrf_token(client, "/login")
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
-
-
-def county_today() -> date:
-    """The county's calendar day (Asia/Shanghai), which loans and agreements are judged by."""
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()

@@ -14,7 +14,7 @@ from library.resources.models import Resource
 from library.stats import figures as stats
 from library.studios import service as studios
 from library.studios.models import Membership, Studio
-from tests.conftest import county_today
+from tests.support.app import county_today
 
 
 def test_users_studios_members_and_tokens(app, runner):

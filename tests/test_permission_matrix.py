@@ -18,7 +18,7 @@ from library.db import get_session
 from library.resources.models import Resource, ResourceFile
 from library.studios import service as studios
 from library.studios.models import Studio
-from tests.conftest import PASSWORD, bearer, county_today, csrf_token, login, make_app
+from tests.support.app import PASSWORD, bearer, county_today, csrf_token, login, make_app
 
 VISIBILITIES = ("public", "internal", "studio", "lendable")
 STATUSES = ("draft", "submitted", "published", "returned", "withdrawn")

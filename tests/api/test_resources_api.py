@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from library.db import get_session
 from library.resources.models import Resource, ResourceFile
 from library.search.models import ChangeLog
-from tests.conftest import bearer, build_world, upload
+from tests.support.app import bearer, build_world, upload
 
 
 @pytest.fixture
@@ -138,7 +138,7 @@ def test_s3_downloads_redirect_to_a_presigned_url_that_honours_range(s3_app, sam
 
 
 def test_s3_downloads_can_be_streamed_by_the_app(tmp_path, migrated_sqlite, s3_env, sample_dir):
-    from tests.conftest import make_app
+    from tests.support.app import make_app
 
     app = make_app(tmp_path / "i", migrated_sqlite, STORAGE_URL=s3_env, PRESIGNED_DOWNLOADS=False)
     client = app.test_client()
@@ -270,7 +270,7 @@ def test_reindex_after_deleting_the_index_gives_the_same_results(app, sample_dir
 
 def test_a_commit_that_was_not_indexed_is_applied_later(tmp_path, migrated_sqlite, sample_dir):
     """A crash between commit and indexing loses nothing: the change log still has it."""
-    from tests.conftest import make_app
+    from tests.support.app import make_app
 
     app = make_app(tmp_path / "i", migrated_sqlite, INDEX_MODE="worker")
     client = app.test_client()
@@ -313,7 +313,7 @@ def test_unknown_resource_is_a_json_404(app):
 
 def test_presigned_urls_can_name_the_public_s3_address(tmp_path, migrated_sqlite, s3_env, sample_dir, weed):
     """Browsers may reach S3 by another name than the app: URLs are signed for that name."""
-    from tests.conftest import make_app
+    from tests.support.app import make_app
 
     public = weed.endpoint_url.replace("127.0.0.1", "localhost")
     app = make_app(tmp_path / "i", migrated_sqlite, STORAGE_URL=s3_env, S3_PUBLIC_URL=public)

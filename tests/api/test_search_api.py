@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import build_world, upload
+from tests.support.app import build_world, upload
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from tests.browser.conftest import LiveServer, _require_browser, screenshot
-from tests.conftest import PASSWORD, build_world, make_app
-from tests.stats.conftest import YEAR, build_known_year
+from tests.support.app import PASSWORD, build_world, make_app
+from tests.support.stats import YEAR, build_known_year
 
 
 @pytest.fixture(scope="module")

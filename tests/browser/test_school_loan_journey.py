@@ -9,8 +9,8 @@ import pytest
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_teacher_journey import sign_in
-from tests.conftest import county_today, upload
-from tests.lending.test_kit import check_kit
+from tests.support.app import county_today, upload
+from tests.support.lending import check_kit
 
 TITLE = "分数的意义：借阅验收教学设计"
 SECOND = "分数的意义：借阅验收练习设计"

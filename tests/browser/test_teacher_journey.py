@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.conftest import PASSWORD, upload
+from tests.support.app import PASSWORD, upload
 
 VIDEO_TITLE = "校本研修：分数的初步认识课堂实录"
 PDF_TITLE = "校本研修：光合作用探究实验报告"

@@ -3,8 +3,8 @@ other schools' loans, or anything lendable on the strength of an agreement alone
 
 from __future__ import annotations
 
-from tests.lending.conftest import bearer
-from tests.lending.test_loans import active_agreement, borrow
+from tests.support.app import bearer
+from tests.support.lending import active_agreement, borrow
 
 
 def _status(client, url, token):

@@ -11,8 +11,8 @@ from library.db import get_session
 from library.errors import InvalidInput
 from library.lending import agreements, parsing
 from library.lending.models import Agreement
-from tests.conftest import county_today
-from tests.lending.conftest import agreement_body, bearer
+from tests.support.app import bearer, county_today
+from tests.support.lending import agreement_body
 
 
 def _count(app) -> int:

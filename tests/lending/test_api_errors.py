@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lending.conftest import agreement_body, bearer
-from tests.lending.test_loans import borrow
+from tests.support.app import bearer
+from tests.support.lending import agreement_body, borrow
 
 
 def error(response, status: int, code: str) -> dict:

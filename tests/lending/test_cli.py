@@ -9,9 +9,8 @@ from sqlalchemy import select
 from library.accounts.models import School, User
 from library.db import get_session
 from library.lending.models import Loan
-from tests.conftest import county_today
-from tests.lending.conftest import bearer
-from tests.lending.test_loans import active_agreement, borrow
+from tests.support.app import bearer, county_today
+from tests.support.lending import active_agreement, borrow
 
 
 def test_schools_and_school_accounts_from_the_command_line(app, runner):

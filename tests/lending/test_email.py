@@ -19,9 +19,8 @@ from library.accounts.models import User
 from library.db import get_session
 from library.lending import loans
 from library.notifications.models import Notification
-from tests.conftest import PASSWORD, csrf_token, login, make_app
-from tests.lending.conftest import bearer
-from tests.lending.test_loans import active_agreement, borrow
+from tests.support.app import PASSWORD, bearer, csrf_token, login, make_app
+from tests.support.lending import active_agreement, borrow
 
 BASE_URL = "https://library.example.cn"
 
@@ -217,7 +216,7 @@ def test_a_claimed_notice_waits_and_a_stale_one_is_given_up(app, smtp):
 
 
 def test_worker_mode_leaves_mail_to_the_worker(tmp_path, migrated_sqlite, sample_dir, smtp):
-    from tests.lending.conftest import build_lending
+    from tests.support.lending import build_lending
 
     smtp.start()
     app = make_app(tmp_path / "instance", migrated_sqlite, SMTP_URL=f"smtp://127.0.0.1:{smtp.port}",
@@ -262,7 +261,7 @@ def test_credentials_in_the_url_log_in(tmp_path, migrated_sqlite):
 
 
 def test_without_the_setting_nothing_is_mailed(tmp_path, migrated_sqlite, sample_dir, smtp):
-    from tests.lending.conftest import build_lending
+    from tests.support.lending import build_lending
 
     smtp.start()
     app = make_app(tmp_path / "instance", migrated_sqlite)

@@ -5,47 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import zipfile
-from html.parser import HTMLParser
-from urllib.parse import unquote
 
 import pytest
 
-from tests.lending.conftest import bearer, build_lending
-from tests.lending.test_loans import active_agreement, borrow
-
-
-class _Links(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.refs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        for name, value in attrs:
-            if name in ("href", "src") and value:
-                self.refs.append(value)
-
-
-def check_kit(data: bytes) -> zipfile.ZipFile:
-    """Every SHA256SUMS line matches the member's bytes; every index link names a member."""
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    assert archive.testzip() is None
-    names = set(archive.namelist())
-    sums = {}
-    for line in archive.read("SHA256SUMS").decode().splitlines():
-        digest, name = line.split("  ", 1)
-        sums[name] = digest
-    assert set(sums) == names - {"SHA256SUMS"}
-    for name, digest in sums.items():
-        assert hashlib.sha256(archive.read(name)).hexdigest() == digest, name
-    parser = _Links()
-    parser.feed(archive.read("index.html").decode())
-    assert parser.refs
-    for ref in parser.refs:
-        assert not re.match(r"^[a-z]+:|^/", ref), f"not relative: {ref}"
-        assert unquote(ref) in names, ref
-    return archive
+from tests.support.app import bearer
+from tests.support.lending import active_agreement, borrow, build_lending, check_kit
 
 
 @pytest.fixture

@@ -15,27 +15,8 @@ from library.lending import links as loan_links
 from library.lending import loans
 from library.lending.models import Loan
 from library.resources.models import Resource
-from tests.conftest import county_today
-from tests.lending.conftest import agreement_body, bearer
-
-
-def borrow(client, token, resource_id, purpose="七年级数学组集体备课", **extra):
-    return client.post("/api/v1/loans", json={"resource_id": resource_id, "purpose": purpose, **extra},
-                       headers=bearer(token))
-
-
-def active_agreement(client, lend, **overrides):
-    body = agreement_body(status="active", starts_on=(county_today() - timedelta(days=60)).isoformat(),
-                          ends_on=(county_today() + timedelta(days=300)).isoformat(), **overrides)
-    response = client.post("/api/v1/agreements", json=body, headers=bearer(lend.coordinator_token))
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def download(client, url, **kw):
-    response = client.get(url, **kw)
-    response.close()
-    return response.status_code
+from tests.support.app import bearer, county_today
+from tests.support.lending import active_agreement, agreement_body, borrow, download
 
 
 def test_granted_at_once_under_an_agreement_that_covers_it(client, lend):
@@ -189,7 +170,7 @@ def test_links_expire_and_cannot_be_forged(app, client, lend):
 
 
 def test_presigned_s3_redirect_only_while_the_loan_lasts(s3_app, sample_dir):
-    from tests.lending.conftest import build_lending
+    from tests.support.lending import build_lending
 
     client = s3_app.test_client()
     lend = build_lending(s3_app, client, sample_dir)

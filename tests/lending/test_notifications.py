@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from library.lending import loans
-from tests.conftest import login
-from tests.lending.conftest import bearer
-from tests.lending.test_loans import active_agreement, borrow
+from tests.support.app import bearer, login
+from tests.support.lending import active_agreement, borrow
 
 
 def inbox(client, token):
@@ -90,7 +89,7 @@ def test_unread_badge_and_notification_page(client, lend):
     assert 'class="badge unread-count"' in html and "借阅审批" in html
     page = client.get("/notifications").get_data(as_text=True)
     assert "希望小学 申请借阅《分数的意义教学设计》" in page
-    from tests.conftest import csrf_token
+    from tests.support.app import csrf_token
 
     token = csrf_token(client, "/notifications")
     assert client.post("/notifications", data={"csrf_token": token}).status_code == 302

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from library.db import get_session
 from library.lending.models import Agreement, Loan
-from tests.conftest import county_today, csrf_token, login
-from tests.lending.test_loans import active_agreement
+from tests.support.app import county_today, csrf_token, login
+from tests.support.lending import active_agreement
 
 
 def _loans(app) -> list[Loan]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import make_app
-from tests.lending.conftest import bearer, build_lending
-from tests.lending.test_kit import check_kit
-from tests.lending.test_loans import active_agreement, borrow
+from tests.support.app import bearer, make_app
+from tests.support.lending import active_agreement, borrow, build_lending, check_kit
 
 pytestmark = pytest.mark.postgres
 

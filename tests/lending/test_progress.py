@@ -9,7 +9,8 @@ from library.accounts import service as accounts
 from library.db import get_session
 from library.lending import agreements, loans, progress
 from library.lending.models import Agreement
-from tests.lending.conftest import agreement_body, bearer
+from tests.support.app import bearer
+from tests.support.lending import agreement_body
 
 
 def at(month: int, day: int) -> datetime:
@@ -66,7 +67,7 @@ def test_month_by_month_progress_follows_the_script(app, client, lend):
     assert [m["month"] for m in body["progress"]["months"]] == [f"2026-0{i}" for i in range(1, 7)]
     assert body["progress"]["loans"] == 4 and body["progress"]["lessons"] == 9
     # The page shows the table.
-    from tests.conftest import login
+    from tests.support.app import login
 
     login(client, "wangli")
     html = client.get(f"/agreements/{agreement.id}").get_data(as_text=True)

@@ -12,8 +12,8 @@ import pytest
 from library.accounts import service as accounts
 from library.errors import Conflict
 from library.lending import agreements, loans, progress
-from tests.lending.conftest import agreement_body, bearer
-from tests.lending.test_loans import active_agreement, borrow, download
+from tests.support.app import bearer
+from tests.support.lending import active_agreement, agreement_body, borrow, download
 
 TOO_BIG = 10**25
 
@@ -98,8 +98,8 @@ def test_loan_lists_do_not_query_per_loan(app, client, lend):
 def test_kit_names_stay_unique_however_the_files_are_named(client, lend, sample_dir, tmp_path):
     """Names differing only in case, or one already looking like a renamed duplicate, unpack as separate files
     (Windows and macOS fold case) and each checksum line names one member."""
-    from tests.conftest import upload
-    from tests.lending.test_kit import check_kit
+    from tests.support.lending import check_kit
+    from tests.support.app import upload
 
     paths = []
     for n, name in enumerate(("Plan.pdf", "plan.pdf", "2-plan.pdf", "plan.pdf")):

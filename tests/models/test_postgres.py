@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import inspect
 
-from tests.conftest import build_world, make_app, upload
+from tests.support.app import build_world, make_app, upload
 
 pytestmark = pytest.mark.postgres
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from library.db import get_session
 from library.resources import integrity
 from library.resources.models import ResourceFile
-from tests.conftest import build_world, upload
+from tests.support.app import build_world, upload
 
 
 def _stored(app) -> set[str]:

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from library.audit.models import AuditEntry
 from library.db import get_session
 from library.resources.models import ResourceEvent
-from tests.conftest import bearer, build_world, upload
+from tests.support.app import bearer, build_world, upload
 
 
 def _audit(app, action):

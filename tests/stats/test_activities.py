@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import bearer, build_world, csrf_token, login
-from tests.stats.conftest import YEAR
+from tests.support.app import bearer, build_world, csrf_token, login
+from tests.support.stats import YEAR
 
 
 def test_record_and_list_activities_through_the_api(app, client):
@@ -45,7 +45,7 @@ def test_record_and_list_activities_through_the_api(app, client):
 
 def test_record_an_activity_on_the_page(app, client, sample_dir):
     world = build_world(app)
-    from tests.conftest import upload
+    from tests.support.app import upload
 
     resource_id = upload(client, world.host_token, [sample_dir / "教学设计.docx"], title="分数的初步认识").json["id"]
     login(client, "wangli")

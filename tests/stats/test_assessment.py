@@ -8,8 +8,8 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.conftest import bearer, csrf_token, login
-from tests.stats.conftest import YEAR
+from tests.support.app import bearer, csrf_token, login
+from tests.support.stats import YEAR
 
 # indicator → (count, points before the cap, score) for wang-math in 2024
 WANG = {

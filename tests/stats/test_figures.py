@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import bearer, login
-from tests.stats.conftest import YEAR
+from tests.support.app import bearer, login
+from tests.support.stats import YEAR
 
 EXPECTED_BY_KIND = {"lesson_video": 2, "award_case": 5, "excellent_case": 3, "research_project": 3,
                     "paper": 2, "other": 1}

