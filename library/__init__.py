@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
 
 from library.config import ConfigError, load_config
@@ -26,6 +27,12 @@ class RowIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class ReadableJSONProvider(DefaultJSONProvider):
+    """JSON with Chinese left readable in API responses (not \\u escapes)."""
+
+    ensure_ascii = False
+
+
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app: config → database → storage → search → i18n → auth → views → CLI."""
     app = Flask(
@@ -35,7 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     load_config(app, overrides)
     app.url_map.converters["int"] = RowIdConverter
-    app.json.ensure_ascii = False  # Chinese stays readable in API responses
+    app.json = ReadableJSONProvider(app)
 
     from library import cli, db, extensions, i18n, tables  # noqa: F401  (tables: every model mapped)
     from library.accounts import auth
@@ -48,7 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         n = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]  # Flask's documented way
     db.init_app(app)
     visitor.init_app(app)  # first: the audit log knows the address before any check can refuse
     extensions.init_storage(app)

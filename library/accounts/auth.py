@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from library import policy
 from library.accounts.models import User
 from library.db import get_session
+from library.errors import Unauthenticated
 
 login_manager = LoginManager()
 
@@ -43,6 +44,14 @@ def current_actor() -> User | None:
     if "api_user" in g:
         return g.api_user
     return current_user if current_user.is_authenticated else None
+
+
+def signed_in_user() -> User:
+    """The user of a @login_required page (or an API call with a valid token)."""
+    actor = current_actor()
+    if actor is None:
+        raise Unauthenticated(_l("请先登录"))
+    return actor
 
 
 def workflow_actions(user: User | None, resource) -> list[str]:

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
 from library.accounts import service as accounts
-from library.accounts.auth import current_actor
+from library.accounts.auth import signed_in_user
 from library.errors import TooManyAttempts, Unauthenticated
 from library.resources import review
 from library.web.forms import attempt, safe_next, submit
@@ -38,7 +38,7 @@ def logout():
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    actor = current_actor()
+    actor = signed_in_user()
     new_token = None
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -9,7 +9,7 @@ from flask_login import login_required
 from library import policy
 from library.accounts import schools
 from library.accounts import service as accounts
-from library.accounts.auth import current_actor
+from library.accounts.auth import signed_in_user
 from library.accounts.models import SITE_ROLES, User
 from library.audit import service as audit
 from library.errors import PermissionDenied
@@ -21,7 +21,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _require_admin() -> User:
-    actor = current_actor()
+    actor = signed_in_user()
     if not policy.can_manage_site(actor):
         raise PermissionDenied(_("只有教育局管理员可以进入管理页面"))
     return actor
@@ -82,7 +82,7 @@ def studio_list():
 @login_required
 def studio_people(slug: str):
     """Members and trainees (hosts, liaison coordinators, admins); coordinators (admins only)."""
-    actor = current_actor()
+    actor = signed_in_user()
     studio = studios.get_studio(slug)
     if not policy.can_manage_members(actor, studio):
         raise PermissionDenied(_("只有主持人、联系该工作室的研训员和管理员可以管理成员"))

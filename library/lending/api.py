@@ -42,10 +42,10 @@ def end_agreement(agreement_id: int):
 def request_loan():
     data = request_object()
     try:
-        resource_id = int(data.get("resource_id"))
+        resource_id = int(data["resource_id"])
         if not is_row_id(resource_id):
             raise ValueError
-    except (TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         raise InvalidInput(_("请提供要借阅的成果编号 resource_id"),
                            fields={"resource_id": _("应为成果编号（数字）")}) from None
     loan = loans.request_loan(signed_in(), resource_id, str(data.get("purpose") or ""),

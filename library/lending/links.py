@@ -21,7 +21,7 @@ SALT = "loan-file-link"
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=SALT)
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
 def token_for(loan: Loan, row: ResourceFile) -> str:

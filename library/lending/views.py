@@ -79,7 +79,7 @@ def new_agreement():
         raise PermissionDenied(_("只有工作室主持人、联系研训员和管理员可以签订帮扶协议"))
     errors, message, form = {}, None, request.form
     if request.method == "POST":
-        data = {k: request.form.get(k, "") for k in ("studio", "school", "starts_on", "ends_on", "outcomes", "scope")}
+        data: dict[str, object] = {k: request.form.get(k, "") for k in ("studio", "school", "starts_on", "ends_on", "outcomes", "scope")}
         data["subjects"] = request.form.getlist("subjects")
         data["kinds"] = request.form.getlist("kinds")
         data["scope_subjects"] = request.form.getlist("scope_subjects")

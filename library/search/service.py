@@ -55,8 +55,8 @@ def parse_filters(args: Mapping) -> dict[str, list[str]]:
     """Facet filters from request args (`subject=math&subject=chinese&year=2024`)."""
     filters: dict[str, list[str]] = {}
     for name in FACETS:
-        values = args.getlist(name) if hasattr(args, "getlist") else [args.get(name)]
-        values = [str(v).strip() for v in values if v and str(v).strip()]
+        given = args.getlist(name) if hasattr(args, "getlist") else [args.get(name)]
+        values = [str(v).strip() for v in given if v and str(v).strip()]
         if values:
             filters[name] = values[:20]
     return filters
@@ -66,7 +66,7 @@ def search(actor: User | None, args: Mapping) -> SearchPage:
     """Run a search for the actor with the request's q, filters, sort and page."""
     query = str(args.get("q") or "").strip()[:MAX_QUERY]
     filters = parse_filters(args)
-    sort = args.get("sort") if args.get("sort") in SORTS else "relevance"
+    sort = str(args["sort"]) if args.get("sort") in SORTS else "relevance"
     per_page = _int(args.get("per_page"), current_app.config["PER_PAGE"], 1, 100)
     page = _int(args.get("page"), 1, 1, 10_000)
     index = current_app.extensions["search_index"]

@@ -52,11 +52,12 @@ class SpoolingRequest(Request):
 
 def incoming_files(parts: list[FileStorage]) -> list[IncomingFile]:
     """The uploaded files of a request (empty file inputs skipped) as IncomingFiles."""
-    files = []
+    files: list[IncomingFile] = []
     for part in parts:
         if not part or not part.filename:
             continue
         spool = part.stream
+        assert isinstance(spool, HashingSpool)  # SpoolingRequest made every file part one
         spool.flush()
         files.append(IncomingFile(part.filename, Path(spool.path), spool.sha256, spool.size, owned=True))
     return files

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from flask import Flask, request
 
 from library.audit import service as audit
 
 
-def visitor() -> dict[str, str | None]:
+class Visitor(TypedDict):
+    """The keyword arguments the usage services take about who is asking."""
+
+    address: str | None
+    user_agent: str
+
+
+def visitor() -> Visitor:
     """Who is asking, as usage counting needs it: the address and the browser's user agent."""
     return {"address": request.remote_addr, "user_agent": request.headers.get("User-Agent", "")}
 
