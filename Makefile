@@ -52,6 +52,8 @@ run: install
 		--timeout 120 --access-logfile - wsgi:app
 
 test: install
+	@# Types first (storage/, search_index/, library/; settings in pyproject.toml), then every test.
+	$(BIN)/mypy
 	@# PostgreSQL tests read this URL; without a server they skip (or fail when CI is set).
 	LIBRARY_TEST_POSTGRES_URL=$${LIBRARY_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, g, has_request_context, request, url_for
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
@@ -112,7 +113,7 @@ def local_date(value, style: str = "long") -> str:
 
 def url_here(**updates) -> str:
     """The current page's URL with some query arguments replaced (None removes one)."""
-    args = request.args.to_dict(flat=False)
+    args: dict[str, Any] = request.args.to_dict(flat=False)
     for name, value in updates.items():
         if value is None:
             args.pop(name, None)

@@ -271,7 +271,7 @@ class _BaseTokenizer(Tokenizer):
     def _pieces(self, value: str, mode: str) -> Iterator[tuple[str, int, int, int]]:
         raise NotImplementedError
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,

@@ -69,15 +69,15 @@ class PackedPositions(Positions):
     Reads Whoosh's pickled form too (a generation written before this format existed).
     """
 
-    def encode(self, poslist: list[int]) -> bytes:  # type: ignore[override]
+    def encode(self, poslist: list[int]) -> bytes:
         return PACKED + array("I", poslist).tobytes()
 
-    def decode_positions(self, valuestring: bytes) -> list[int]:  # type: ignore[override]
+    def decode_positions(self, valuestring: bytes) -> list[int]:
         if valuestring[:1] == PACKED:
             return np.frombuffer(valuestring, dtype=_UINT32, offset=1).tolist()
         return super().decode_positions(valuestring)
 
-    def decode_frequency(self, valuestring: bytes) -> int:  # type: ignore[override]
+    def decode_frequency(self, valuestring: bytes) -> int:
         if valuestring[:1] == PACKED:
             return (len(valuestring) - 1) // 4
         return super().decode_frequency(valuestring)
@@ -105,6 +105,11 @@ class _CapturingPostingsWriter(W3PostingsWriter):
     """Keeps the current term's document numbers and values, a block at a time (cheaper than
     a Python call per posting); adds postings without Whoosh's per-posting type assertions (it
     takes every posting of a build: ~150 per resource without body text, ~430 with)."""
+
+    # Kept by Whoosh's writer (set in its __init__ and _write_block).
+    _maxweight: float
+    _minlength: int | None
+    _maxlength: int
 
     def add_posting(
         self, id_: int, weight: float, vbytes: bytes, length: int | None = None

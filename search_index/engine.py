@@ -425,7 +425,8 @@ class View:
         """BM25's factor for one occurrence in each document's field, when lengths are kept."""
         if field in self._norms:
             return self._norms[field]
-        found = None
+        found = False
+        norms: np.ndarray | None = None
         lengths = np.zeros(self.n, dtype=np.float32)
         for offset, segment in self.segments:
             perdoc = getattr(segment, "_perdoc", None)
@@ -442,9 +443,9 @@ class View:
             average = float(lengths[self.live].mean()) or 1.0
             k1, b = 1.2, 0.75
             norm = (k1 + 1) / (1 + k1 * (1 - b + b * lengths / average))
-            found = np.maximum(norm, 1.0).astype(np.float32)  # reward short, never punish long
-        self._norms[field] = found
-        return found
+            norms = np.maximum(norm, 1.0).astype(np.float32)  # reward short, never punish long
+        self._norms[field] = norms
+        return norms
 
     def filter_mask(self, q: wq.Query | None) -> np.ndarray:
         """The live documents a filter query allows, cached per searcher."""

@@ -63,7 +63,7 @@ def whole(text: str, words: Sequence[str]) -> str:
     return _mark(text, words, pattern)
 
 
-def _matches(text: str, pattern: re.Pattern[str], longest: int) -> Iterator[re.Match[str]]:
+def _matches(text: str, pattern: re.Pattern[str], longest: int) -> Iterator[_Shifted]:
     """pattern's matches in the folded text, folding it a chunk at a time (a snippet needs the
     first few; long PDF text is not folded whole). Chunks overlap by the longest word."""
     start = 0

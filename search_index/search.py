@@ -181,7 +181,8 @@ def run_search(
                 counts[name] = view.facet_counts(name, matched & others)
             else:
                 counts[name] = view.facet_counts(name, mask)
-    did_you_mean, related = None, []
+    did_you_mean: str | None = None
+    related: list[str] = []
     if parsed.required and (match == "any" or not total):
         did_you_mean, related = _suggest(searcher, parsed, filt)
 

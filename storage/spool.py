@@ -63,7 +63,7 @@ class HashingSpool(io.BufferedIOBase):
         return self._path
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         """The temp file's path, as a file object's ``name``."""
         return str(self._path)
 

@@ -123,9 +123,11 @@ def validate_rule(rule) -> dict:
     return dict(rule)
 
 
-def _number(value, name: str, *, optional: bool = False) -> float | None:
-    if value in (None, "") and optional:
-        return None
+def _optional_number(value, name: str) -> float | None:
+    return None if value in (None, "") else _number(value, name)
+
+
+def _number(value, name: str) -> float:
     try:
         number = float(str(value).strip())
     except (TypeError, ValueError):
@@ -150,7 +152,10 @@ def save_indicator(actor: User | None, data: Mapping, code: str | None = None) -
                               position=(session.scalar(select(func.max(Indicator.position))) or 0) + 1)
         required = True
     else:
-        indicator = session.scalar(select(Indicator).where(Indicator.code == code))
+        found = session.scalar(select(Indicator).where(Indicator.code == code))
+        if found is None:
+            raise NotFound(_("没有考核指标 %(code)s", code=code))
+        indicator = found
         if indicator is None:
             raise NotFound(_("没有找到指标 %(code)s", code=code))
         required = False
@@ -172,7 +177,7 @@ def save_indicator(actor: User | None, data: Mapping, code: str | None = None) -
                                  levels=", ".join(AWARD_LEVELS)), fields={"level_points": _("格式有误")})
         indicator.level_points = {k: _number(v, "level_points") for k, v in level_points.items()}
     if "cap" in data:
-        indicator.cap = _number(data.get("cap"), "cap", optional=True)
+        indicator.cap = _optional_number(data.get("cap"), "cap")
     if str(data.get("position", "")).strip():
         indicator.position = int(_number(data.get("position"), "position"))
     if "active" in data:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -31,7 +32,7 @@ STUDIOS = [
 ]
 
 
-RESOURCES = [
+RESOURCES: list[dict[str, Any]] = [
     dict(studio="wang-math", kind="excellent_case", title="“双减”背景下的分层作业设计", subject="math",
          stage="primary", grade="四年级", year="2025", authors="陈静", keywords="双减，作业设计，分层",
          abstract="按基础、提高、拓展三层设计课后作业，控制总量，关注学生差异。", status="submitted",

@@ -42,6 +42,7 @@ def make_png(path: Path, size: tuple[int, int] = (1200, 800), color: tuple[int, 
     width, height = size
     image = Image.new("RGB", size, color)
     pixels = image.load()
+    assert pixels is not None  # a new image in memory always has its pixels
     for x in range(0, width, 4):
         shade = int(255 * x / width)
         for y in range(0, height, 4):

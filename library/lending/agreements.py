@@ -83,6 +83,7 @@ def create_agreement(actor: User | None, data: Mapping, now: datetime | None = N
         errors["status"] = _("只有研训员和管理员可以直接登记双方已签署的协议")
     if errors:
         raise InvalidInput(_("请修改后重新提交：%(first)s", first=next(iter(errors.values()))), fields=errors)
+    assert school is not None  # a missing school is one of the errors above
     agreement = Agreement(
         studio_id=studio.id, school_id=school.id, subjects=subjects, **scope,
         starts_on=starts_on, ends_on=ends_on, frequency_count=count, frequency_period=period,

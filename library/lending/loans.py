@@ -34,6 +34,11 @@ LOAN_DAYS = 30
 DUE_NOTICE_DAYS = 3
 
 
+def _due(loan: Loan) -> str:
+    """The due date as YYYY-MM-DD (every granted loan has one)."""
+    return loan.due_on.isoformat() if loan.due_on else ""
+
+
 def loan_state(loan: Loan, today: date | None = None) -> str:
     """The status to show: an active loan past its due date is expired even before the sweep runs."""
     if loan.status == "active" and not policy.loan_is_active(loan, today or clock.today()):
@@ -131,11 +136,11 @@ def approve_loan(actor: User | None, loan_id: int, now: datetime | None = None) 
         raise Conflict(_("这个成果已不再可借阅"))
     agreements = agreements_between(loan.studio_id, loan.school_id, today)
     _grant(loan, agreements[0] if agreements else None, now, today)
-    loan.decided_at, loan.decided_by_id = now, actor.id
+    loan.decided_at, loan.decided_by_id = now, actor.id if actor is not None else None
     audit.record("loan.approve", actor, "loan", loan.id)
     notifications.notify(
         [loan.requester] if loan.requester else [], "loan.approved", "loan", loan.id,
-        _("借阅申请已批准：《%(title)s》，请在 %(due)s 前使用", title=loan.resource.title, due=loan.due_on.isoformat()),
+        _("借阅申请已批准：《%(title)s》，请在 %(due)s 前使用", title=loan.resource.title, due=_due(loan)),
         "/loans", now=now)
     get_session().commit()
     mail.after_commit(now)
@@ -151,7 +156,7 @@ def decline_loan(actor: User | None, loan_id: int, reason: str, now: datetime | 
         raise InvalidInput(_("请填写不同意的理由"), fields={"reason": _("请填写理由")})
     loan.status = "declined"
     loan.decline_reason = reason[:2000]
-    loan.decided_at, loan.decided_by_id = now, actor.id
+    loan.decided_at, loan.decided_by_id = now, actor.id if actor is not None else None
     audit.record("loan.decline", actor, "loan", loan.id)
     notifications.notify(
         [loan.requester] if loan.requester else [], "loan.declined", "loan", loan.id,
@@ -177,10 +182,11 @@ def renew_loan(actor: User | None, loan_id: int, now: datetime | None = None) ->
         raise Conflict(_("只有借阅中且未到期的借阅可以续借"))
     if loan.renewals >= 1:
         raise Conflict(_("每次借阅只能续借一次"))
+    assert loan.due_on is not None  # an active loan has a due date
     loan.due_on = loan.due_on + timedelta(days=LOAN_DAYS)
     loan.renewals += 1
     loan.due_notice_sent_at = None  # a new due date earns a new reminder
-    audit.record("loan.renew", actor, "loan", loan.id, due_on=loan.due_on.isoformat())
+    audit.record("loan.renew", actor, "loan", loan.id, due_on=_due(loan))
     get_session().commit()
     return loan
 
@@ -224,14 +230,14 @@ def add_feedback(actor: User | None, loan_id: int, data: Mapping, now: datetime 
         errors["comment"] = _("评价最多 5000 字")
     if errors:
         raise InvalidInput(_("请修改后重新提交：%(first)s", first=next(iter(errors.values()))), fields=errors)
-    row = LoanFeedback(loan_id=loan.id, author_id=actor.id, lessons=lessons, rating=rating, comment=comment,
+    row = LoanFeedback(loan_id=loan.id, author_id=actor.id if actor is not None else None, lessons=lessons, rating=rating, comment=comment,
                        created_at=now)
     session = get_session()
     session.add(row)
     session.flush()
     studio = session.get(Studio, loan.studio_id)
     notifications.notify(
-        studio.members_with_role("host"), "loan.feedback", "loan", loan.id,
+        studio.members_with_role("host") if studio is not None else [], "loan.feedback", "loan", loan.id,
         _("%(school)s 反馈了《%(title)s》的使用情况：%(lessons)s 课时，%(rating)s 分",
           school=loan.school.name, title=loan.resource.title, lessons=lessons, rating=rating),
         "/loans/requests", now=now)
@@ -280,6 +286,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
     rows = session.scalars(select(Loan).where(Loan.status == "active", Loan.due_on.is_not(None)))
     for loan in rows:
         requester = [loan.requester] if loan.requester else []
+        assert loan.due_on is not None  # selected above
         if loan.due_on < today:
             loan.status = "expired"
             loan.ended_at = now
@@ -290,7 +297,7 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
             loan.due_notice_sent_at = now
             counts["due_notices"] += 1
             notifications.notify(requester, "loan.due", "loan", loan.id,
-                                 _("借阅将于 %(due)s 到期：《%(title)s》", due=loan.due_on.isoformat(),
+                                 _("借阅将于 %(due)s 到期：《%(title)s》", due=_due(loan),
                                    title=loan.resource.title), "/loans", now=now)
     for agreement in session.scalars(select(Agreement).where(Agreement.status == "active",
                                                              Agreement.ends_on < today)):

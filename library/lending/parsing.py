@@ -71,7 +71,7 @@ def parse_frequency(value) -> tuple[int, str]:
         message = _("频次格式应为“2/month”（每月 2 次）或 {\"count\": 2, \"per\": \"month\"}；周期可为 week、month、term")
         raise InvalidInput(message, fields={"frequency": message})
     try:
-        count = int(count)
+        count = int(count) if count is not None else 0
     except (TypeError, ValueError):
         count = 0
     if not 1 <= count <= 100 or per not in PERIODS:
@@ -89,7 +89,7 @@ def parse_scope(data: Mapping, studio: Studio, errors: dict) -> dict:
     elif isinstance(raw, Mapping):
         detail, raw = raw, raw.get("type") or ("list" if raw.get("resource_ids") else "filter")
     scope = str(raw).strip()
-    out = {"scope": scope, "scope_resource_ids": [], "scope_kinds": [], "scope_subjects": []}
+    out: dict[str, object] = {"scope": scope, "scope_resource_ids": [], "scope_kinds": [], "scope_subjects": []}
     if scope not in SCOPES:
         errors["scope"] = _("范围只能是 all（全部可借阅成果）、list（指定成果）或 filter（按类型/学科）")
         return out

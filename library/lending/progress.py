@@ -56,7 +56,7 @@ def progress(agreement: Agreement, now: datetime | None = None) -> dict:
     for month in _months(agreement.starts_on, last):
         key = month.strftime("%Y-%m")
         # Stored times are UTC; a month is the county's (a loan on the 1st at 07:00 is that month's).
-        n_loans = sum(1 for loan in loans if local_day(loan.granted_at).strftime("%Y-%m") == key)
+        n_loans = len([loan for loan in loans if loan.granted_at and local_day(loan.granted_at).strftime("%Y-%m") == key])
         uses = [f for f in feedback if local_day(f.created_at).strftime("%Y-%m") == key]
         target = monthly_target(agreement, month)
         rows.append(MonthProgress(month=key, target=target, loans=n_loans, uses=len(uses),

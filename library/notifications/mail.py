@@ -199,7 +199,7 @@ def _permanent(exc: smtplib.SMTPException) -> bool:
 
 def _claim(session: Session, notice: Notification, now: datetime) -> bool:
     """Take a pending notice for this process, so two senders never mail it twice."""
-    taken = session.execute(update(Notification).where(
+    taken = session.execute(update(Notification).where(  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult (rowcount)
         Notification.id == notice.id, Notification.email_status == "pending",
         or_(Notification.emailed_at.is_(None), Notification.emailed_at < now - CLAIM),
     ).values(emailed_at=now).execution_options(synchronize_session=False)).rowcount

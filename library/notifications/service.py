@@ -57,6 +57,6 @@ def mark_read(user: User, ids: Iterable[int] | None = None, now: datetime | None
             return 0
         stmt = stmt.where(Notification.id.in_(ids))
     session = get_session()
-    changed = session.execute(stmt.values(read_at=now or utcnow())).rowcount
+    changed = session.execute(stmt.values(read_at=now or utcnow())).rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     session.commit()
     return changed or 0

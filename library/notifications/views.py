@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from library.accounts.auth import current_actor
+from library.accounts.auth import current_actor, signed_in_user
 from library.notifications import service as notifications
 
 bp = Blueprint("notifications", __name__)
@@ -20,7 +20,7 @@ def unread_notifications() -> int:
 @bp.route("/notifications", methods=["GET", "POST"])
 @login_required
 def notification_list():
-    actor = current_actor()
+    actor = signed_in_user()
     if request.method == "POST":
         ids = request.form.getlist("id", type=int)
         notifications.mark_read(actor, ids or None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -11,7 +12,7 @@ from library.accounts.models import User
 from library.db import get_session
 from library.resources.models import AWARD_LEVELS, PROJECT_STATUSES, Resource
 
-PAGE_SORTS = {
+PAGE_SORTS: dict[str, tuple[Any, ...]] = {
     "newest": (Resource.created_at.desc(), Resource.id.desc()),
     "downloads": (Resource.download_count.desc(), Resource.id.desc()),
     "title": (Resource.title, Resource.id),

@@ -23,6 +23,8 @@ def rederive_all() -> tuple[int, int]:
     ids = list(session.scalars(select(ResourceFile.id).order_by(ResourceFile.id)))
     for file_id in ids:
         row = session.get(ResourceFile, file_id)
+        if row is None:  # removed since the ids were read
+            continue
         with tempfile.TemporaryDirectory(dir=current_app.config["SPOOL_DIR"]) as tmp:
             local = Path(tmp) / "original"
             storage.download_to(row.storage_key, local)

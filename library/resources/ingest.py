@@ -121,8 +121,8 @@ def image_thumbnail(path: Path) -> bytes:
     """A JPEG at most THUMB_WIDTH wide, oriented as the camera meant."""
     from PIL import Image, ImageOps
 
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im)
+    with Image.open(path) as opened:
+        im = ImageOps.exif_transpose(opened)
         im.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 4))
         if im.mode not in ("RGB", "L"):
             im = im.convert("RGB")

@@ -39,6 +39,7 @@ def transition(actor: User | None, resource_id: int, action: str, comment: str =
     comment = (comment or "").strip()[:2000]
     if action == "return" and not comment:
         raise InvalidInput(_("退回时请写明原因，方便作者修改"), fields={"comment": _("请写明退回原因")})
+    assert actor is not None  # policy.can_transition refused anonymous callers above
     session = get_session()
     session.add(ResourceEvent(resource_id=resource.id, actor_id=actor.id, action=action,
                               from_status=resource.status, to_status=target, comment=comment))

@@ -76,6 +76,7 @@ def record_activity(actor: User | None, studio: Studio, data: Mapping) -> Activi
         errors["resource_ids"] = _("这些成果不属于本工作室：%(ids)s", ids=", ".join(map(str, wrong)))
     if errors:
         raise InvalidInput(_("活动信息有误：") + "；".join(errors.values()), fields=errors)
+    assert actor is not None  # policy.can_record_activity refused anonymous callers above
     activity = Activity(studio_id=studio.id, title=title, kind=kind, held_on=held_on, participants=participants,
                         description=str(data.get("description") or "").strip(), created_by_id=actor.id,
                         schools=schools, resources=sorted(materials, key=lambda r: r.id))

@@ -98,8 +98,8 @@ def test_loan_lists_do_not_query_per_loan(app, client, lend):
 def test_kit_names_stay_unique_however_the_files_are_named(client, lend, sample_dir, tmp_path):
     """Names differing only in case, or one already looking like a renamed duplicate, unpack as separate files
     (Windows and macOS fold case) and each checksum line names one member."""
-    from tests.support.lending import check_kit
     from tests.support.app import upload
+    from tests.support.lending import check_kit
 
     paths = []
     for n, name in enumerate(("Plan.pdf", "plan.pdf", "2-plan.pdf", "plan.pdf")):
