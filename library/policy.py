@@ -66,8 +66,6 @@ def can_manage_site(user: User | None) -> bool:
     return is_admin(user)
 
 
-def can_see_audit(user: User | None) -> bool:
-    return is_admin(user)
 
 
 def can_upload(user: User | None, studio: Studio) -> bool:
