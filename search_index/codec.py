@@ -14,7 +14,7 @@ term's postings as plain little-endian arrays:
   (almost always: body text is cut at 50,000 characters) or else uint32;
 - `.lix`: where each term's runs start (a pickled dict).
 
-`search_index.engine` reads them memory-mapped with `numpy.frombuffer`: a term's documents for
+`search_index.postings` reads them memory-mapped with `numpy.frombuffer`: a term's documents for
 queries, and for phrases only the positions of the candidate documents. The files belong to the
 segment (Whoosh names them after it): they are rewritten by every merge (which writes through
 this same writer) and deleted with the segment. Segments without them (an older schema) are read
@@ -48,6 +48,8 @@ from typing import Any
 import numpy as np
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
 from whoosh.formats import Positions
+
+from search_index.whoosh_internals import CapturingPostingsWriter, TermFieldWriter, segment_key
 
 IDS_EXT = ".lid"  # int32 document numbers of frequent terms, term after term
 POSITIONS_EXT = ".lps"  # position counts, then positions, of those postings (word fields)
@@ -92,58 +94,14 @@ class LibraryCodec(W3Codec):
         return _SidecarFieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
-        return _CapturingPostingsWriter(
-            dbfile,
-            blocklimit=self._blocklimit,
-            byteids=byteids,
-            compression=self._compression,
-            inlinelimit=self._inlinelimit,
-        )
+        return CapturingPostingsWriter.for_codec(self, dbfile, byteids)
 
 
-class _CapturingPostingsWriter(W3PostingsWriter):
-    """Keeps the current term's document numbers and values, a block at a time (cheaper than
-    a Python call per posting); adds postings without Whoosh's per-posting type assertions (it
-    takes every posting of a build: ~150 per resource without body text, ~430 with)."""
-
-    # Kept by Whoosh's writer (set in its __init__ and _write_block).
-    _maxweight: float
-    _minlength: int | None
-    _maxlength: int
-
-    def add_posting(
-        self, id_: int, weight: float, vbytes: bytes, length: int | None = None
-    ) -> None:
-        if len(self._ids) >= self._blocklimit:
-            self._write_block()
-        self._ids.append(id_)
-        self._weights.append(weight)
-        if weight > self._maxweight:
-            self._maxweight = weight
-        if vbytes:
-            self._values.append(vbytes)
-        if length:
-            if self._minlength is None or length < self._minlength:
-                self._minlength = length
-            if length > self._maxlength:
-                self._maxlength = length
-
-    def start_postings(self, format_: Any, terminfo: Any) -> None:
-        super().start_postings(format_, terminfo)
-        self.term_ids = array("I")
-        self.term_values: list[bytes] = []
-
-    def _write_block(self, last: bool = False) -> None:
-        self.term_ids.extend(self._ids)
-        self.term_values.extend(self._values)
-        super()._write_block(last)
-
-
-class _SidecarFieldWriter(W3FieldWriter):
+class _SidecarFieldWriter(TermFieldWriter):
     def __init__(self, codec: W3Codec, storage: Any, segment: Any) -> None:
         super().__init__(codec, storage, segment)
-        self._ids_file = self._create_file(IDS_EXT)
-        self._positions_file = self._create_file(POSITIONS_EXT)
+        self._ids_file = self.create_file(IDS_EXT)
+        self._positions_file = self.create_file(POSITIONS_EXT)
         self._runs: dict[tuple[str, bytes], Run] = {}
         self._ids_written = 0  # values in IDS_EXT so far
         self._positions_written = 0  # bytes in POSITIONS_EXT so far
@@ -153,14 +111,12 @@ class _SidecarFieldWriter(W3FieldWriter):
         super().start_field(fieldname, fieldobj)
         self._packed = isinstance(fieldobj.format, PackedPositions)
 
-    def finish_term(self) -> None:
-        postwriter = self._postwriter
-        super().finish_term()  # writes the last block
-        ids = postwriter.term_ids
+    def term_finished(
+        self, fieldname: str, btext: bytes, ids: array, values: list[bytes]
+    ) -> None:
         if len(ids) < SIDECAR_MIN_DF:
             return
         first_position, width = -1, 0
-        values = postwriter.term_values
         if self._packed and len(values) == len(ids) and all(v[:1] == PACKED for v in values):
             counts = array("H", [min((len(v) - 1) // 4, MAX_COUNT) for v in values])
             if max(counts) < MAX_COUNT:
@@ -171,15 +127,14 @@ class _SidecarFieldWriter(W3FieldWriter):
                 self._positions_file.write(counts.tobytes())
                 self._positions_file.write(positions.tobytes())
                 self._positions_written += len(counts) * 2 + positions.nbytes
-        key = (self._fieldname, self._btext)
-        self._runs[key] = (self._ids_written, len(ids), first_position, width)
+        self._runs[(fieldname, btext)] = (self._ids_written, len(ids), first_position, width)
         self._ids_file.write(ids.tobytes())  # little-endian on x86-64 and arm64
         self._ids_written += len(ids)
 
     def close(self) -> None:
         for sidefile in (self._ids_file, self._positions_file):
             sidefile.close()
-        with self._create_file(INDEX_EXT) as out:
+        with self.create_file(INDEX_EXT) as out:
             out.write(pickle.dumps(self._runs, protocol=pickle.HIGHEST_PROTOCOL))
         super().close()
 
@@ -205,21 +160,26 @@ class Sidecar:
     def open(cls, reader: Any) -> Sidecar | None:
         """The sidecar of a Whoosh SegmentReader's segment, or None when it has none (an older
         schema, a compound segment, damaged files: Whoosh's own postings answer instead)."""
-        folder = getattr(getattr(reader, "_storage", None), "folder", None)
-        segment = getattr(reader, "_segment", None)
-        if folder is None or segment is None:
+        key = segment_key(reader)
+        if key is None:
             return None
-        key = (folder, segment.segment_id())
         with cls._cache_lock:
             if key in cls._cache:
                 cls._cache.move_to_end(key)
                 return cls._cache[key]
-        found = cls._read(os.path.join(folder, segment.segment_id()))
+        found = cls._read(os.path.join(*key))
         with cls._cache_lock:
             cls._cache[key] = found
             while len(cls._cache) > cls._CACHE_SIZE:
                 cls._cache.popitem(last=False)
         return found
+
+    @classmethod
+    def forget(cls, reader: Any) -> None:
+        """Drop a segment's sidecar from the process cache (its files are going away)."""
+        key = segment_key(reader)
+        with cls._cache_lock:
+            cls._cache.pop(key, None)  # type: ignore[arg-type]
 
     @classmethod
     def _read(cls, stem: str) -> Sidecar | None:

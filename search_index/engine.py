@@ -19,6 +19,10 @@ tree built by `querying` is evaluated set-wise instead:
   first; results are cached per searcher.
 
 Everything cached on a View (one per searcher) stays valid until the pool replaces the searcher.
+
+The jobs around it have their own modules: `postings` (a term's documents and positions per
+segment, the process-wide segment cache), `columns` (numeric columns, title lengths), `facets`
+and `ordering`; every private Whoosh name they need is in `whoosh_internals`.
 """
 
 from __future__ import annotations
@@ -26,29 +30,25 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.fields import DATETIME, NUMERIC
 from whoosh.formats import Positions
-from whoosh.query.qcore import _NullQuery
-from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
 
-from search_index.codec import Sidecar
-from search_index.schema import META_ID, NO_YEAR
+from search_index import columns
+from search_index import whoosh_internals as wi
+from search_index.postings import doc_positions, segment_ids
+from search_index.schema import META_ID
 
-SEGMENT_CACHE_BYTES = 128 * 2**20  # term id arrays per segment, per process
 POSTINGS_CACHE_BYTES = 16 * 2**20  # id arrays of terms and phrases, per searcher
 FILTER_CACHE_SIZE = 64  # audience and facet-filter masks, per searcher
 
-_BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _VIEW_ATTR = "_library_view"
 _view_lock = threading.Lock()
+T = TypeVar("T")
 
 
 def view_of(searcher: Searcher) -> View:
@@ -79,150 +79,8 @@ class Evaluated:
         self.score = score
 
 
-def _leaf(matcher: Any) -> Any:
-    """The on-disk leaf matcher under Whoosh's deletion filter, if any."""
-    while not isinstance(matcher, W3LeafMatcher) and hasattr(matcher, "child"):
-        matcher = matcher.child
-    return matcher
-
-
-def _block_ids(matcher: Any) -> np.ndarray:
-    """Every document number of a leaf matcher, decoded a block at a time (deletions included)."""
-    if not isinstance(matcher, W3LeafMatcher) or matcher._byteids:
-        return np.fromiter(matcher.all_ids(), dtype=np.int32)
-    parts: list[np.ndarray] = []
-    while matcher.is_active():
-        matcher._read_data()  # one unpickling per block of up to 128 postings
-        # the block's ids are delta-encoded
-        parts.append(np.cumsum(np.asarray(matcher._data[0], dtype=np.int32), dtype=np.int32))
-        matcher._next_block()
-    if not parts:
-        return np.empty(0, dtype=np.int32)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-class _SegmentPostings:
-    """Term id arrays per segment, shared by every searcher of the process.
-
-    A segment's postings never change (deletions are masked separately), so a searcher reopened
-    after a commit reuses the arrays of the segments it shares with the previous one and reads
-    only the new, small segment.
-    """
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self._lock = threading.Lock()
-        self._arrays: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._bytes = 0
-
-    def get(self, key: tuple) -> np.ndarray | None:
-        with self._lock:
-            found = self._arrays.get(key)
-            if found is not None:
-                self._arrays.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, ids: np.ndarray) -> None:
-        with self._lock:
-            if key in self._arrays:
-                return
-            self._arrays[key] = ids
-            self._bytes += ids.nbytes
-            while self._bytes > self.budget and len(self._arrays) > 1:
-                _, dropped = self._arrays.popitem(last=False)
-                self._bytes -= dropped.nbytes
-
-
-_SEGMENT_POSTINGS = _SegmentPostings(SEGMENT_CACHE_BYTES)
-
-
-def _term_bytes(segment: Any, field: str, text: Any) -> bytes | None:
-    try:
-        return segment.schema[field].to_bytes(text)
-    except (KeyError, ValueError, TypeError):
-        return None
-
-
-def _doc_positions(
-    segment: Any, field: str, word: str, docs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(document, position) pairs of word in those of docs (sorted, local) that have it.
-
-    From the sidecar when the term is frequent enough to be there (only the candidates' slices
-    are read); otherwise from Whoosh's posting blocks, skipping blocks without a candidate.
-    """
-    sidecar = Sidecar.open(segment)
-    btext = _term_bytes(segment, field, word)
-    run = sidecar.positions(field, btext) if sidecar is not None and btext is not None else None
-    if run is not None:
-        ids, counts, positions = run
-        at = np.searchsorted(ids, docs)
-        at_clipped = np.minimum(at, ids.size - 1)
-        present = (at < ids.size) & (ids[at_clipped] == docs)
-        rows = at_clipped[present]
-        ends = np.cumsum(counts, dtype=np.int64)
-        sizes = counts[rows].astype(np.int64)
-        firsts = ends[rows] - sizes
-        total = int(sizes.sum())
-        # positions[firsts[i] : firsts[i] + sizes[i]] for every row, as one gather
-        shift = np.repeat(firsts - (np.cumsum(sizes) - sizes), sizes)
-        picked = positions[shift + np.arange(total, dtype=np.int64)].astype(np.int64)
-        return np.repeat(docs[present], sizes), picked
-    wanted = docs.tolist()
-    out_docs: list[int] = []
-    out_positions: list[int] = []
-    try:
-        matcher = _leaf(segment.postings(field, word))
-    except (TermNotFound, KeyError, ValueError):
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    decode = segment.schema[field].format.decode_positions
-    i = 0
-    while i < len(wanted) and matcher.is_active():
-        if matcher._maxid < wanted[i]:
-            matcher._next_block()  # reads the next block's header only
-            continue
-        matcher._read_data()
-        ids, _, values = matcher._data
-        block = np.cumsum(np.asarray(ids, dtype=np.int64))  # delta-encoded ids
-        end = i
-        while end < len(wanted) and wanted[end] <= matcher._maxid:
-            end += 1
-        for doc, n in zip(
-            wanted[i:end], np.searchsorted(block, wanted[i:end]).tolist(), strict=True
-        ):
-            if n < block.size and block[n] == doc:
-                found = decode(values[n])
-                out_docs.extend([doc] * len(found))
-                out_positions.extend(found)
-        i = end
-        matcher._next_block()
-    return np.asarray(out_docs, dtype=np.int64), np.asarray(out_positions, dtype=np.int64)
-
-
-def _segment_ids(segment: Any, field: str, text: Any) -> np.ndarray:
-    """A term's document numbers within one segment (local numbers, deletions included)."""
-    sidecar = Sidecar.open(segment)
-    btext = _term_bytes(segment, field, text)
-    found = sidecar.ids(field, btext) if sidecar is not None and btext is not None else None
-    if found is not None:
-        return found
-    key = (getattr(segment, "_segid", None) or id(segment), field, text)
-    found = _SEGMENT_POSTINGS.get(key)
-    if found is not None:
-        return found
-    try:
-        matcher = segment.postings(field, text)
-    except (TermNotFound, KeyError, ValueError):
-        found = np.empty(0, dtype=np.int32)
-    else:
-        found = _block_ids(_leaf(matcher))
-    if key[0] != id(segment):
-        _SEGMENT_POSTINGS.put(key, found)
-    return found
-
-
 class View:
-    """One searcher's documents as arrays: live documents, term id arrays, columns, facets."""
+    """One searcher's documents as arrays: live documents, term id arrays, cached derivations."""
 
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
@@ -243,10 +101,14 @@ class View:
         live[self.ids("id", META_ID)] = False
         self.live = live
         self._filters: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._numeric: dict[str, np.ndarray] = {}
-        self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
-        self._ranks: dict[str, np.ndarray] = {}
-        self._norms: dict[str, np.ndarray | None] = {}
+        self._memo: dict[tuple[str, str], Any] = {}
+
+    def memo(self, kind: str, key: str, make: Callable[[], T]) -> T:
+        """The value kept under (kind, key) for this searcher, made by make() the first time."""
+        if (kind, key) not in self._memo:
+            self._memo[kind, key] = make()
+        found: T = self._memo[kind, key]
+        return found
 
     # ------------------------------------------------------------ postings
 
@@ -267,7 +129,7 @@ class View:
             return found
         parts: list[np.ndarray] = []
         for offset, segment in self.segments:
-            ids = _segment_ids(segment, field, text)
+            ids = segment_ids(segment, field, text)
             if ids.size:
                 parts.append(ids + offset if offset else ids)
         if not parts:
@@ -336,7 +198,7 @@ class View:
             local = (candidates[lo:hi] - offset).astype(np.int64)
             starts: np.ndarray | None = None
             for place, word in places:
-                docs, positions = _doc_positions(segment, field, word, local)
+                docs, positions = doc_positions(segment, field, word, local)
                 keep = positions >= place
                 keys = (docs[keep] << 32) | (positions[keep] - place)
                 starts = np.unique(keys) if starts is None else np.intersect1d(starts, keys)
@@ -364,16 +226,18 @@ class View:
         """The documents q matches (live or not: callers AND with live) and their scores."""
         if q is None or isinstance(q, wq.Every):
             return Evaluated(self.live.copy(), np.zeros(self.n, np.float32) if scored else None)
-        if isinstance(q, _NullQuery):
+        if wi.is_null(q):
             return Evaluated(
                 np.zeros(self.n, dtype=bool), np.zeros(self.n, np.float32) if scored else None
             )
         if isinstance(q, wq.Term):
             ids = self.ids(q.fieldname, q.text)
-            return self._leaf_result(ids, q.boost, scored, self.length_norm(q.fieldname))
+            norm = columns.length_norm(self, q.fieldname)
+            return self._leaf_result(ids, q.boost, scored, norm)
         if isinstance(q, wq.Phrase):
             ids = self.phrase_ids(q)
-            return self._leaf_result(ids, q.boost, scored, self.length_norm(q.fieldname))
+            norm = columns.length_norm(self, q.fieldname)
+            return self._leaf_result(ids, q.boost, scored, norm)
         if isinstance(q, wq.AndNot):
             positive = self.evaluate(q.a, scored=scored)
             negative = self.evaluate(q.b, scored=False)
@@ -421,32 +285,6 @@ class View:
                 score[ids] = weight if norm is None else weight * norm[ids]
         return Evaluated(mask, score)
 
-    def length_norm(self, field: str) -> np.ndarray | None:
-        """BM25's factor for one occurrence in each document's field, when lengths are kept."""
-        if field in self._norms:
-            return self._norms[field]
-        found = False
-        norms: np.ndarray | None = None
-        lengths = np.zeros(self.n, dtype=np.float32)
-        for offset, segment in self.segments:
-            perdoc = getattr(segment, "_perdoc", None)
-            count = segment.doc_count_all()
-            name = f"_{field}_len"
-            if perdoc is None or not perdoc.has_column(name):
-                continue
-            column = perdoc.column_reader(name, LENGTHS_COLUMN)
-            stored = min(column._count, count)
-            raw = np.frombuffer(column._dbfile.get(column._basepos, stored), dtype=np.uint8)
-            lengths[offset : offset + stored] = _BYTE_LENGTHS[raw]
-            found = True
-        if found:
-            average = float(lengths[self.live].mean()) or 1.0
-            k1, b = 1.2, 0.75
-            norm = (k1 + 1) / (1 + k1 * (1 - b + b * lengths / average))
-            norms = np.maximum(norm, 1.0).astype(np.float32)  # reward short, never punish long
-        self._norms[field] = norms
-        return norms
-
     def filter_mask(self, q: wq.Query | None) -> np.ndarray:
         """The live documents a filter query allows, cached per searcher."""
         if q is None:
@@ -461,110 +299,3 @@ class View:
         else:
             self._filters.move_to_end(key)
         return found
-
-    # ------------------------------------------------------------ columns
-
-    def numeric(self, field: str) -> np.ndarray:
-        """A numeric column of every document, in the column's own integer type."""
-        found = self._numeric.get(field)
-        if found is not None:
-            return found
-        column_type = self.reader.schema[field].column_type
-        dtype = np.dtype(column_type._typecode)
-        out = np.full(self.n, column_type._default, dtype=dtype)
-        for offset, segment in self.segments:
-            count = segment.doc_count_all()
-            if not segment.has_column(field):
-                continue
-            column = segment.column_reader(field, translate=False)
-            if hasattr(column, "_fixedlen") and hasattr(column, "_count"):
-                stored = min(column._count, count)
-                raw = column._dbfile.get(column._basepos, stored * column._fixedlen)
-                values = np.frombuffer(raw, dtype=dtype.newbyteorder(">"))
-                out[offset : offset + stored] = values
-            else:
-                out[offset : offset + count] = np.fromiter(column, dtype=dtype, count=count)
-        fieldobj = self.reader.schema[field]
-        if isinstance(fieldobj, NUMERIC) and not isinstance(fieldobj, DATETIME) and fieldobj.signed:
-            # Whoosh stores signed numbers shifted into unsigned sortable form.
-            if dtype.itemsize == 8:
-                out = (out.astype(np.uint64) ^ np.uint64(1 << 63)).view(np.int64)
-            else:
-                out = out.astype(np.int64) - (1 << (8 * dtype.itemsize - 1))
-        self._numeric[field] = out
-        return out
-
-    def dense(self, field: str) -> np.ndarray:
-        """A numeric column as dense ranks of its values (safe to negate for descending order)."""
-        return np.unique(self.numeric(field), return_inverse=True)[1].astype(np.int64)
-
-    def codes(self, field: str) -> tuple[np.ndarray, list[str]]:
-        """Per document, the index of its value of field in the returned list (0: no value)."""
-        found = self._codes.get(field)
-        if found is not None:
-            return found
-        if field == "year":
-            years = self.numeric("year")
-            values, inverse = np.unique(years, return_inverse=True)
-            labels = ["" if v == NO_YEAR else str(int(v)) for v in values]
-            found = (inverse.astype(np.int32), labels)
-        else:
-            codes = np.zeros(self.n, dtype=np.int32)
-            labels = [""]
-            for term in self.reader.field_terms(field):
-                if not term:
-                    continue
-                labels.append(str(term))
-                codes[self.ids(field, term)] = len(labels) - 1
-            found = (codes, labels)
-        self._codes[field] = found
-        return found
-
-    def facet_counts(self, field: str, mask: np.ndarray) -> dict[str, int]:
-        """Counts per value of field over mask, most frequent first; no-value left out."""
-        codes, labels = self.codes(field)
-        counts = np.bincount(codes[mask], minlength=len(labels))
-        found = {labels[i]: int(counts[i]) for i in np.flatnonzero(counts) if labels[i]}
-        return dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
-
-    def rank(self, name: str, keys: Callable[[], Sequence[np.ndarray]]) -> np.ndarray:
-        """Each document's position in a fixed order (np.lexsort keys, last key first)."""
-        found = self._ranks.get(name)
-        if found is None:
-            order = np.lexsort(tuple(keys()))
-            found = np.empty(self.n, dtype=np.int64)
-            found[order] = np.arange(self.n, dtype=np.int64)
-            self._ranks[name] = found
-        return found
-
-    # ------------------------------------------------------------ ordering
-
-    def top(
-        self, mask: np.ndarray, score: np.ndarray | None, sort: str, limit: int
-    ) -> list[tuple[int, float]]:
-        """The first limit (docnum, score) of mask in the sort order; ties by resource id."""
-        docs = np.flatnonzero(mask)
-        if not docs.size or limit <= 0:
-            return []
-        if score is not None:
-            values = score[docs]
-            rid = self.numeric("rid")[docs]
-            if docs.size > limit:
-                cut = np.partition(-values, limit - 1)[limit - 1]
-                keep = -values <= cut
-                docs, values, rid = docs[keep], values[keep], rid[keep]
-            order = np.lexsort((rid, -values))[:limit]
-            return [(int(docs[i]), float(values[i])) for i in order]
-        if sort == "downloads":
-            rank = self.rank(
-                "downloads",
-                lambda: (self.numeric("rid"), -self.dense("created"), -self.dense("downloads")),
-            )
-        else:
-            rank = self.rank("newest", lambda: (self.numeric("rid"), -self.dense("created")))
-        positions = rank[docs]
-        if docs.size > limit:
-            picked = np.argpartition(positions, limit - 1)[:limit]
-            docs, positions = docs[picked], positions[picked]
-        order = np.argsort(positions)
-        return [(int(docs[i]), 0.0) for i in order]

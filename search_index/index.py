@@ -10,6 +10,7 @@ from whoosh.index import FileIndex, LockError, create_in, open_dir
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
+from search_index import selfcheck
 from search_index.codec import LibraryCodec
 from search_index.documents import Audience, Change, ResourceDocument, SearchResult
 from search_index.generations import Generations
@@ -63,6 +64,7 @@ class SearchIndex:
     """The search index under one home directory, shared by every thread of a process."""
 
     def __init__(self, home: Path) -> None:
+        selfcheck.ensure()  # the installed Whoosh has what the fast paths need, or a clear error
         self.home = Path(home)
         self._schema = build_schema()
         self._generations = Generations(self.home)

@@ -273,13 +273,6 @@ def user_query(parsed: ParsedQuery, *, match: str = "all", wide: bool = True) ->
     return main
 
 
-def query_words(q: Query | None, fieldname: str) -> frozenset[str]:
-    """The terms q looks for in one field."""
-    if q is None:
-        return frozenset()
-    return frozenset(str(text) for field, text in q.iter_all_terms() if field == fieldname and text)
-
-
 def audience_query(audience: Audience) -> Query | None:
     """What the audience may see; None when they may see everything."""
     if audience.everything:

@@ -12,7 +12,10 @@ from whoosh.searching import Searcher
 from search_index import highlights
 from search_index.analysis import education_terms, is_han, synonyms, words
 from search_index.documents import Audience, Hit, SearchResult
+from search_index.columns import numeric
 from search_index.engine import view_of
+from search_index.facets import facet_counts
+from search_index.ordering import top
 from search_index.querying import (
     FILTER_FIELDS,
     ParsedQuery,
@@ -178,9 +181,9 @@ def run_search(
                 if matched is None:
                     matched = view.evaluate(q, scored=False).mask
                 others = view.filter_mask(filter_query(filters, audience, skip=name))
-                counts[name] = view.facet_counts(name, matched & others)
+                counts[name] = facet_counts(view, name, matched & others)
             else:
-                counts[name] = view.facet_counts(name, mask)
+                counts[name] = facet_counts(view, name, mask)
     did_you_mean: str | None = None
     related: list[str] = []
     if parsed.required and (match == "any" or not total):
@@ -188,8 +191,8 @@ def run_search(
 
     start = (page - 1) * per_page
     if scored and score is not None:
-        score = score * (view.numeric("boost").astype(np.float32) / 1000)
-    ranked = view.top(mask, score if scored else None, sort, start + per_page)[start:]
+        score = score * (numeric(view, "boost").astype(np.float32) / 1000)
+    ranked = top(view, mask, score if scored else None, sort, start + per_page)[start:]
     words = parsed.highlight_words()
     hits = [_hit(searcher, docnum, value if scored else 0.0, words) for docnum, value in ranked]
     return SearchResult(

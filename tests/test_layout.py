@@ -81,3 +81,49 @@ def test_views_and_api_routes_neither_query_nor_reach_storage():
             assert name.split(".")[0] != "storage" or name == "storage.content_disposition", \
                 f"{path.relative_to(ROOT)} reaches storage ({name}): call a service"
         assert 'extensions["storage"]' not in path.read_text(encoding="utf-8"), path
+
+
+def _private_uses(tree: ast.AST) -> list[tuple[int, str]]:
+    """Private names used on another object: `x._name` where x is not self or cls, `self._name`
+    in a class that never sets it (so a base class from a library does), `from whoosh… import _x`."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("whoosh"):
+            found += [(node.lineno, f"import {a.name}") for a in node.names if a.name.startswith("_")]
+        if not isinstance(node, ast.ClassDef):
+            continue
+        own = {n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        own |= {t.id for n in node.body if isinstance(n, ast.Assign) for t in n.targets
+                if isinstance(t, ast.Name)}
+        own |= {n.target.id for n in node.body if isinstance(n, ast.AnnAssign)
+                and isinstance(n.target, ast.Name)}
+        for sub in ast.walk(node):
+            targets = sub.targets if isinstance(sub, ast.Assign) else (
+                [sub.target] if isinstance(sub, (ast.AnnAssign, ast.AugAssign)) else [])
+            own |= {t.attr for t in targets if isinstance(t, ast.Attribute)}
+        for sub in ast.walk(node):
+            if (isinstance(sub, ast.Attribute) and sub.attr.startswith("_")
+                    and not sub.attr.startswith("__") and isinstance(sub.value, ast.Name)
+                    and sub.value.id in ("self", "cls") and sub.attr not in own):
+                found.append((sub.lineno, f"{sub.value.id}.{sub.attr}"))
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_whoosh_internals_are_reached_through_one_door():
+    """Only search_index/whoosh_internals.py touches private Whoosh names (checked at index open)."""
+    wrong = [f"{p.relative_to(ROOT)}:{line}: {use}" for p in _modules("search_index")
+             if p.name != "whoosh_internals.py"
+             for line, use in _private_uses(ast.parse(p.read_text(encoding="utf-8")))]
+    assert wrong == []
+
+
+def test_the_door_check_sees_a_private_use():
+    code = ("from whoosh.query.qcore import _NullQuery\n"
+            "class W(Base):\n    def f(self):\n        return self._ids, matcher._data\n")
+    assert [use for _, use in _private_uses(ast.parse(code))] == [
+        "import _NullQuery", "self._ids", "matcher._data"]
