@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from library import cli, db, extensions, i18n, tables  # noqa: F401  (tables: every model mapped)
     from library.accounts import auth
+    from library.search import changes  # noqa: F401  (writes the change log on every flush)
     from library.notifications import mail
     from library.web import errors, uploads, visitor
 

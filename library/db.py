@@ -1,13 +1,26 @@
-"""Declarative base, engine and the per-request session."""
+"""Declarative base, engine, the per-request session and its unit of work.
+
+The session is the unit of work (after Invenio's `@unit_of_work` and warehouse's flush
+listeners): a service changes rows and registers what must happen once they are durable
+(`on_commit`: index the change, mail the notices) or if they are not (`on_rollback`: remove
+objects stored for an upload that failed); the commit, wherever it is called, runs them.
+`unit_of_work()` is the block form. Derived records are written by flush listeners (the search
+change log: `library.search.changes`), never by hand.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -38,6 +51,71 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+_COMMIT_OPS = "library.after_commit"
+_ROLLBACK_OPS = "library.after_rollback"
+
+
+class LibrarySession(Session):
+    """A session that runs the operations registered for its transaction once it has committed
+    (`on_commit`) or rolled back (`on_rollback`), in registration order, each at most once.
+
+    They run after the transaction has ended, so they may use this session again (a new
+    transaction). A failing operation is logged and does not undo anything: what it does must be
+    recoverable by a later run (the change log stays for the worker, mail stays pending)."""
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        except BaseException:
+            self.info.pop(_COMMIT_OPS, None)
+            raise
+        self.info.pop(_ROLLBACK_OPS, None)
+        _run(self.info.pop(_COMMIT_OPS, None), "after commit")
+
+    def rollback(self) -> None:
+        super().rollback()
+        self.info.pop(_COMMIT_OPS, None)
+        _run(self.info.pop(_ROLLBACK_OPS, None), "after rollback")
+
+    def close(self) -> None:
+        had_ops = bool(self.info.get(_ROLLBACK_OPS)) and self.in_transaction()
+        if had_ops:
+            self.rollback()  # an abandoned unit of work is a failed one
+        self.info.pop(_COMMIT_OPS, None)
+        self.info.pop(_ROLLBACK_OPS, None)
+        super().close()
+
+
+def _run(ops: dict[str, Callable[[], object]] | None, when: str) -> None:
+    for name, op in (ops or {}).items():
+        try:
+            op()
+        except Exception:  # noqa: BLE001 - the transaction's outcome stands; the op is recoverable
+            log.exception("%s: %s failed", when, name)
+
+
+def on_commit(session: Session, name: str, op: Callable[[], object]) -> None:
+    """Run op once session's current transaction has committed (once per name)."""
+    session.info.setdefault(_COMMIT_OPS, {}).setdefault(name, op)
+
+
+def on_rollback(session: Session, name: str, op: Callable[[], object]) -> None:
+    """Run op if session's current transaction rolls back instead (once per name)."""
+    session.info.setdefault(_ROLLBACK_OPS, {}).setdefault(name, op)
+
+
+@contextmanager
+def unit_of_work(session: Session | None = None) -> Iterator[Session]:
+    """The block form: commit at the end, roll back on any exception (and re-raise)."""
+    session = session or get_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout for several processes."""
     if url.startswith("sqlite"):
@@ -59,7 +137,9 @@ def init_app(app: Flask) -> None:
     """Create the engine and session factory and close the request's session at teardown."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
-    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["db_sessionmaker"] = sessionmaker(
+        engine, class_=LibrarySession, expire_on_commit=False
+    )
     app.teardown_appcontext(_close_session)
 
 

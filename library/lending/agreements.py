@@ -21,7 +21,6 @@ from library.lending.parsing import (
     parse_scope,
     text_list,
 )
-from library.notifications import mail
 from library.notifications import service as notifications
 from library.resources.models import Resource
 from library.studios.models import Studio, Subject
@@ -103,7 +102,6 @@ def create_agreement(actor: User | None, data: Mapping, now: datetime | None = N
                 studio_side_users(studio), "agreement.created", "agreement", agreement.id,
                 _("与%(school)s的帮扶协议待确认", school=school.name), f"/agreements/{agreement.id}", now=now)
     session.commit()
-    mail.after_commit(now)
     return agreement
 
 

@@ -23,7 +23,6 @@ from library.lending.agreements import (
 )
 from library.lending.models import Agreement, Loan, LoanFeedback
 from library.lending.parsing import now_and_today
-from library.notifications import mail
 from library.notifications import service as notifications
 from library.resources.service import get_resource
 from library.studios.models import Studio
@@ -114,7 +113,6 @@ def request_loan(actor: User | None, resource_id: int, purpose: str, class_perio
             _("%(school)s 申请借阅《%(title)s》", school=actor.school.name, title=resource.title),
             "/loans/requests", now=now)
     session.commit()
-    mail.after_commit(now)
     return loan
 
 
@@ -143,7 +141,6 @@ def approve_loan(actor: User | None, loan_id: int, now: datetime | None = None) 
         _("借阅申请已批准：《%(title)s》，请在 %(due)s 前使用", title=loan.resource.title, due=_due(loan)),
         "/loans", now=now)
     get_session().commit()
-    mail.after_commit(now)
     return loan
 
 
@@ -163,7 +160,6 @@ def decline_loan(actor: User | None, loan_id: int, reason: str, now: datetime | 
         _("借阅申请未获同意：《%(title)s》。理由：%(reason)s", title=loan.resource.title, reason=loan.decline_reason),
         "/loans", now=now)
     get_session().commit()
-    mail.after_commit(now)
     return loan
 
 
@@ -242,7 +238,6 @@ def add_feedback(actor: User | None, loan_id: int, data: Mapping, now: datetime 
           school=loan.school.name, title=loan.resource.title, lessons=lessons, rating=rating),
         "/loans/requests", now=now)
     session.commit()
-    mail.after_commit(now)
     return row
 
 
@@ -305,7 +300,6 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
         agreement.updated_at = now
         counts["agreements_ended"] += 1
     session.commit()
-    mail.after_commit(now)
     return counts
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from library.accounts.models import User
-from library.db import get_session, is_row_id, utcnow
+from library.db import get_session, is_row_id, on_commit, utcnow
 from library.notifications import mail
 from library.notifications.models import Notification
 
@@ -19,7 +19,7 @@ KINDS = ("agreement.created", "loan.requested", "loan.approved", "loan.declined"
 def notify(users: Iterable[User], kind: str, subject_type: str, subject_id: int | None, text: str,
            link: str = "", now: datetime | None = None) -> list[Notification]:
     """Add a notification for each user to the current unit of work (kept only if it commits); for users
-    with an address, when mail is on, it is also an e-mail waiting to be sent (mail.after_commit)."""
+    with an address, when mail is on, it is also an e-mail waiting to be sent (mail.after_commit, run once the notices are committed)."""
     session = get_session()
     mailing = mail.enabled()
     rows = []
@@ -30,6 +30,8 @@ def notify(users: Iterable[User], kind: str, subject_type: str, subject_id: int 
                            email_status="pending" if mailing and user.email and user.active else None)
         session.add(row)
         rows.append(row)
+    if any(row.email_status == "pending" for row in rows):
+        on_commit(session, "mail", lambda: mail.after_commit(now))
     return rows
 
 

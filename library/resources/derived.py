@@ -12,7 +12,6 @@ from library.db import get_session
 from library.resources import ingest
 from library.resources.models import ResourceFile
 from library.resources.service import apply_derived
-from library.search.models import ChangeLog
 
 
 def rederive_all() -> tuple[int, int]:
@@ -30,7 +29,6 @@ def rederive_all() -> tuple[int, int]:
             storage.download_to(row.storage_key, local)
             derived = ingest.derive(local, row.content_type)
         apply_derived(storage, row, derived, [])
-        session.add(ChangeLog(entity="resource", entity_id=row.resource_id, op="upsert"))
         session.commit()
         failed += bool(derived.error)
         done += not derived.error

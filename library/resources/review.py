@@ -17,8 +17,6 @@ from library.errors import Conflict, InvalidInput, PermissionDenied
 from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
 from library.resources.models import Resource, ResourceEvent, ResourceFile
 from library.resources.service import get_resource, validate_metadata
-from library.search import indexing
-from library.search.models import ChangeLog
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +44,8 @@ def transition(actor: User | None, resource_id: int, action: str, comment: str =
     resource.status = target
     if target == "published":
         resource.published_at = utcnow()
-    session.add(ChangeLog(entity="resource", entity_id=resource.id, op="upsert"))
     audit.record(f"resource.{action}", actor, "resource", resource.id, title=resource.title, comment=comment)
     session.commit()
-    indexing.after_commit()
     return resource
 
 
@@ -104,10 +100,7 @@ def update_resource(actor: User | None, resource_id: int, data: Mapping[str, obj
     clean.pop("studio")
     for name in EDITABLE:
         setattr(resource, name, clean[name])
-    session = get_session()
-    session.add(ChangeLog(entity="resource", entity_id=resource.id, op="upsert"))
-    session.commit()
-    indexing.after_commit()
+    get_session().commit()
     return resource
 
 
@@ -119,10 +112,8 @@ def delete_resource(actor: User | None, resource_id: int) -> None:
     session = get_session()
     keys = {k for f in resource.files for k in (f.storage_key, f.thumbnail_key, f.poster_key) if k}
     audit.record("resource.delete", actor, "resource", resource.id, title=resource.title, status=resource.status)
-    session.add(ChangeLog(entity="resource", entity_id=resource.id, op="delete"))
     session.delete(resource)
     session.commit()
-    indexing.after_commit()
     # Objects are shared by content: remove only those no remaining row points to.
     remaining = session.scalars(select(ResourceFile).where(or_(
         ResourceFile.storage_key.in_(keys), ResourceFile.thumbnail_key.in_(keys), ResourceFile.poster_key.in_(keys)

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from library import policy
 from library.accounts.models import User
 from library.audit import service as audit
-from library.db import get_session, utcnow
+from library.db import get_session, on_rollback, utcnow
 from library.errors import InvalidInput, InvalidUpload, NotFound, PermissionDenied
 from library.i18n import join_names
 from library.resources import ingest
@@ -30,8 +30,6 @@ from library.resources.models import (
     ResourceEvent,
     ResourceFile,
 )
-from library.search import indexing
-from library.search.models import ChangeLog
 from library.studios.models import Stage, Studio, Subject
 from storage import content_key
 
@@ -207,6 +205,8 @@ def create_resource(
     storage = current_app.extensions["storage"]
     session = get_session()
     created_keys: list[str] = []
+    # Whatever ends this transaction without a commit removes the objects it stored.
+    on_rollback(session, "remove the upload's objects", lambda: _remove_unused(storage, session, created_keys))
     try:
         rows = []
         for position, (incoming, content_type) in enumerate(zip(files, types, strict=True)):
@@ -222,23 +222,25 @@ def create_resource(
                                   from_status="", to_status=status))
         if status == "published":
             audit.record("resource.publish", actor, "resource", resource.id, title=resource.title)
-        session.add(ChangeLog(entity="resource", entity_id=resource.id, op="upsert"))
         session.commit()
     except BaseException:
         session.rollback()
-        # Another upload of the same content may have committed a row using this object meanwhile;
-        # what is still unreferenced after that is left for `flask storage-check` to find.
-        keep = _keys_in_use(session, created_keys)
-        for key in created_keys:
-            if key in keep:
-                continue
-            try:
-                storage.delete(key)
-            except Exception:  # noqa: BLE001 - the original error matters more
-                log.exception("could not remove %s after a failed upload", key)
         raise
-    indexing.after_commit()
     return resource
+
+
+def _remove_unused(storage, session, created_keys: Sequence[str]) -> None:
+    """After a failed upload: delete the objects it stored, unless another upload of the same
+    content committed a row using one meanwhile (what is still unreferenced after that is left
+    for `flask storage-check` to find)."""
+    keep = _keys_in_use(session, created_keys)
+    for key in created_keys:
+        if key in keep:
+            continue
+        try:
+            storage.delete(key)
+        except Exception:  # noqa: BLE001 - the original error matters more
+            log.exception("could not remove %s after a failed upload", key)
 
 
 def _keys_in_use(session, keys: Sequence[str]) -> set[str]:

@@ -18,7 +18,7 @@ import hashlib
 import re
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from library.accounts.models import User
@@ -85,8 +85,8 @@ def _record(kind: str, user: User | None, resource: Resource, file_row: Resource
         try:
             session.add(event)
             if kind == "download":
-                session.execute(update(Resource).where(Resource.id == resource.id)
-                                .values(download_count=Resource.download_count + 1))
+                # A SQL expression: the database increments; the flush sees the change (change log).
+                resource.download_count = Resource.download_count + 1
             session.commit()
             return event
         except IntegrityError:

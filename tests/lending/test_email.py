@@ -198,6 +198,7 @@ def test_a_claimed_notice_waits_and_a_stale_one_is_given_up(app, smtp):
     from library.notifications import service as notifications
 
     smtp.start()
+    app.config["INDEX_MODE"] = "worker"  # only the sender below mails (no inline send on commit)
     with app.app_context():
         user = accounts.create_user("wangli", "teacher", PASSWORD, "王丽", email="wangli@example.cn")
         t0 = datetime(2026, 3, 2, 9, 0)
@@ -430,7 +431,7 @@ def test_tls_and_login(tmp_path, migrated_sqlite, certificate, scheme):
                else {"ssl_context": server_tls, "auth_require_tls": False})
     server = SmtpServer(free_port(), authenticator=authenticator, **options).start()
     app = make_app(tmp_path / "instance", migrated_sqlite, SMTP_URL=f"{scheme}://mailer:secret@127.0.0.1:{server.port}",
-                   BASE_URL=BASE_URL)
+                   BASE_URL=BASE_URL, INDEX_MODE="worker")  # mailed by send_pending below, not on commit
     try:
         with app.app_context():
             from library.notifications import mail
