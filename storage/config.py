@@ -19,7 +19,7 @@ from storage.errors import InvalidKey, StorageConfigError, StorageError
 from storage.keys import validate_key
 from storage.local import LocalStorage
 from storage.protocol import Storage
-from storage.s3 import S3Storage, make_s3_client
+from storage.s3 import TRANSFER_TIMEOUTS, S3Storage, make_s3_client
 
 SETTING = "LIBRARY_STORAGE_URL"
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -81,9 +81,10 @@ def _s3_storage(url: str, parts: SplitResult) -> S3Storage:
         raise StorageConfigError(f"{SETTING}: bad key prefix in {url!r}: {exc}") from exc
     try:
         client = make_s3_client()
+        transfer_client = make_s3_client(timeouts=TRANSFER_TIMEOUTS)
     except (BotoCoreError, ValueError) as exc:
         raise StorageConfigError(f"AWS_ENDPOINT_URL / AWS_DEFAULT_REGION: {exc}") from exc
-    storage = S3Storage(client, bucket, prefix)
+    storage = S3Storage(client, bucket, prefix, transfer_client=transfer_client)
     try:
         storage.ensure_bucket()
     except StorageError as exc:

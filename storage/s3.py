@@ -38,21 +38,34 @@ def default_transfer_config() -> TransferConfig:
     )
 
 
+# Calls a web request waits on (HEAD, a ranged GET's first byte, a small PUT, DELETE): a stalled
+# object store must fail them within seconds so the request answers 503 and the thread is freed
+# (boto3's defaults, 60 s read timeout x 3 attempts, held every gunicorn thread for minutes).
+REQUEST_TIMEOUTS = (2.0, 3.0, 1)  # connect s, read s, total attempts
+# Whole-file transfers (upload_file, download_file: multipart parts of 8 MiB) may wait longer
+# for each part's answer, and retry a part.
+TRANSFER_TIMEOUTS = (5.0, 60.0, 3)
+
+
 def make_s3_client(
     endpoint_url: str | None = None,
     *,
     access_key: str | None = None,
     secret_key: str | None = None,
+    timeouts: tuple[float, float, int] = REQUEST_TIMEOUTS,
 ) -> Any:
-    """A boto3 S3 client (SigV4, path-style); endpoint and keys default to the AWS_* environment."""
+    """A boto3 S3 client (SigV4, path-style); endpoint and keys default to the AWS_* environment.
+
+    timeouts: (connect seconds, read seconds, total attempts)."""
+    connect_timeout, read_timeout, attempts = timeouts
     # Own session: boto3's module-level default session is shared, mutable state.
     session = boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key)
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path"},
-        connect_timeout=5,
-        read_timeout=60,
-        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"total_max_attempts": attempts, "mode": "standard"},
     )
     return session.client(
         "s3",
@@ -67,6 +80,7 @@ class S3Storage:
 
     `presign_client` signs browser URLs when browsers reach S3 by another address than
     this process does (e.g. an internal endpoint vs. a public one); it defaults to `client`.
+    `transfer_client` moves whole files (longer timeouts, retried parts); it defaults to `client`.
     """
 
     def __init__(
@@ -77,8 +91,10 @@ class S3Storage:
         *,
         transfer_config: TransferConfig | None = None,
         presign_client: Any = None,
+        transfer_client: Any = None,
     ) -> None:
         self.client = client
+        self.transfer_client = transfer_client or client
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         if self.prefix:
@@ -125,7 +141,7 @@ class S3Storage:
         extra_args = {"ContentType": content_type} if content_type else None
         # Multipart objects only appear on CompleteMultipartUpload, so readers never see a part.
         with self._translated("upload", key):
-            self.client.upload_file(
+            self.transfer_client.upload_file(
                 os.fspath(path), self.bucket, full_key,
                 ExtraArgs=extra_args, Config=self.transfer_config,
             )
@@ -183,7 +199,7 @@ class S3Storage:
     def download_to(self, key: str, path: str | os.PathLike[str]) -> None:
         """Download the object to `path` (ranged GETs in parallel for large objects)."""
         with self._translated("download", key):
-            self.client.download_file(
+            self.transfer_client.download_file(
                 self.bucket, self._full_key(key), os.fspath(path), Config=self.transfer_config
             )
 

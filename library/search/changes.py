@@ -49,6 +49,10 @@ Pending = list[tuple[Callable[[], int | None], str, bool]]  # (resource id, op, 
 _PENDING = "library.search.changes"
 
 
+def _known(rid: int) -> Callable[[], int | None]:
+    return lambda: rid
+
+
 def _collect(session: Session) -> Pending:
     """What this flush changes, read before it runs (after it, an attribute assigned a SQL
     expression has no history left); new rows' ids are read once the flush has given them."""
@@ -75,10 +79,10 @@ def _collect(session: Session) -> Pending:
                 note(resource_id(obj), quiet=changed <= _QUIET)
         elif isinstance(obj, Subject) and _changed(obj) & set(_SUBJECT_NAMES):
             for rid in _resource_ids(session, Resource.subject_code == obj.code):
-                note(lambda rid=rid: rid)
+                note(_known(rid))
         elif isinstance(obj, Studio) and _changed(obj) & set(_STUDIO_NAMES):
             for rid in _resource_ids(session, Resource.studio_id == obj.id):
-                note(lambda rid=rid: rid)
+                note(_known(rid))
     return found
 
 

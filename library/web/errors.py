@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from library.errors import DomainError, PermissionDenied
+from storage import ObjectNotFound, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,21 @@ def _http_error(exc: HTTPException):
     return error_response(exc.code or 500, code, str(message))
 
 
+def _storage_unavailable(exc: StorageError):
+    """The object store failed or timed out (a short timeout: see storage.s3.REQUEST_TIMEOUTS)."""
+    if isinstance(exc, ObjectNotFound):
+        log.error("a stored object is missing: %s (run flask storage-check)", exc)
+        return error_response(404, "file_missing", _("这个文件暂时找不到，请联系管理员。"))
+    log.warning("storage unavailable: %s", exc)
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    response = error_response(503, "storage_unavailable",
+                              _("文件存储暂时无法访问，请稍后再试；页面的其他内容不受影响。"))
+    response[0].headers["Retry-After"] = "30"
+    return response
+
+
 def _unexpected(exc: Exception):
     log.exception("unhandled error")
     session = g.get("db_session")
@@ -85,5 +101,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(StorageError, _storage_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
