@@ -213,6 +213,26 @@ class S3Storage:
         validate_prefix(prefix)
         return self._list(prefix)
 
+    def incomplete_uploads(self) -> list[tuple[str, str, datetime]]:
+        """Multipart uploads begun and never completed or aborted (a process killed mid-upload):
+        (key, upload id, when it began, UTC naive). Their parts take space but no object."""
+        found: list[tuple[str, str, datetime]] = []
+        root = f"{self.prefix}/" if self.prefix else ""
+        with self._translated("list multipart uploads"):
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=root):
+                for upload in page.get("Uploads", []):
+                    began = upload["Initiated"].astimezone(UTC).replace(tzinfo=None)
+                    found.append((upload["Key"][len(root):], upload["UploadId"], began))
+        return found
+
+    def abort_upload(self, key: str, upload_id: str) -> None:
+        """Abort an incomplete multipart upload, freeing its parts."""
+        with self._translated("abort multipart upload", key):
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self._full_key(key), UploadId=upload_id
+            )
+
     def presigned_url(
         self,
         key: str,

@@ -51,7 +51,13 @@ def storage_check(delete_orphans: bool, grace_hours: float) -> None:
         click.echo(f"{'deleted' if key in report.deleted else 'orphan'}: {key}")
     if report.recent_orphans:
         click.echo(f"younger than {grace_hours:g} h, left alone: {len(report.recent_orphans)}")
+    for key in report.incomplete_uploads:
+        state = "aborted" if key in report.aborted_uploads else "left alone (younger than the grace)"
+        click.echo(f"incomplete multipart upload: {key} ({state})")
     click.echo(f"missing: {len(report.missing)}, orphans: {len(report.orphans)}, deleted: {len(report.deleted)}")
+    if report.incomplete_uploads:
+        click.echo(f"incomplete multipart uploads: {len(report.incomplete_uploads)}, "
+                   f"aborted: {len(report.aborted_uploads)}")
     if report.missing:
         sys.exit(1)
 

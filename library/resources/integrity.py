@@ -13,7 +13,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from library.db import get_session, utcnow
+from library.resources import claims
 from library.resources.models import ResourceFile
+from storage import S3Storage
 
 # What the application stores: originals under their SHA-256, derived images beside them.
 MANAGED_PREFIXES = ("originals/", "derived/")
@@ -25,6 +27,8 @@ class StorageReport:
     orphans: list[str] = field(default_factory=list)  # objects no row refers to, older than the grace
     recent_orphans: list[str] = field(default_factory=list)  # unreferenced but young: maybe an upload in flight
     deleted: list[str] = field(default_factory=list)
+    incomplete_uploads: list[str] = field(default_factory=list)  # S3 multipart uploads never finished
+    aborted_uploads: list[str] = field(default_factory=list)
 
 
 def referenced_keys() -> dict[str, int]:
@@ -44,7 +48,9 @@ def check_storage(*, grace: timedelta = timedelta(hours=24), delete_orphans: boo
     """Compare the stored objects with the rows; optionally delete orphans older than `grace`.
 
     The grace period protects uploads in flight: their object is written before their row commits.
-    Each orphan is checked against the database again just before it is deleted."""
+    Each orphan is checked against the rows and the uploads' claims again, under a deletion claim,
+    just before it is deleted. S3 multipart uploads never completed are reported, and aborted with
+    the orphans when older than `grace`."""
     storage = current_app.extensions["storage"]
     report = StorageReport()
     stored = {key for prefix in MANAGED_PREFIXES for key in storage.iter_keys(prefix)}
@@ -54,9 +60,13 @@ def check_storage(*, grace: timedelta = timedelta(hours=24), delete_orphans: boo
     for key in sorted(stored - referenced.keys()):
         (report.orphans if storage.modified(key) <= cutoff else report.recent_orphans).append(key)
     if delete_orphans and report.orphans:
-        still_referenced = referenced_keys()
-        for key in report.orphans:
-            if key not in still_referenced:
-                storage.delete(key)
-                report.deleted.append(key)
+        # Checked again under a deletion claim: a row or an upload in flight may use one now.
+        report.deleted = claims.delete_unused(storage, report.orphans)
+    if isinstance(storage, S3Storage):
+        for key, upload_id, began in storage.incomplete_uploads():
+            report.incomplete_uploads.append(key)
+            if delete_orphans and began <= cutoff:
+                storage.abort_upload(key, upload_id)
+                report.aborted_uploads.append(key)
+    claims.sweep_lapsed()
     return report

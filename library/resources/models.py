@@ -115,3 +115,19 @@ class ResourceFile(Base):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class StorageClaim(Base):
+    """A stored object an upload in flight will use (`use`), or one being deleted (`delete`).
+
+    Objects are shared by content, so a row referring to an object is not enough to keep it: an
+    upload that finds its object already stored does not own it until its row commits. See
+    `library.resources.claims` for the protocol; rows live for seconds to minutes."""
+
+    __tablename__ = "storage_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), index=True)
+    purpose: Mapped[str] = mapped_column(String(8))  # use | delete
+    token: Mapped[str] = mapped_column(String(32), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,15 +7,16 @@ from collections.abc import Mapping
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from library import policy
 from library.accounts.models import User
 from library.audit import service as audit
-from library.db import get_session, utcnow
+from library.db import get_session, on_commit, utcnow
 from library.errors import Conflict, InvalidInput, PermissionDenied
 from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
-from library.resources.models import Resource, ResourceEvent, ResourceFile
+from library.resources import claims
+from library.resources.models import Resource, ResourceEvent
 from library.resources.service import get_resource, validate_metadata
 
 log = logging.getLogger(__name__)
@@ -113,15 +114,8 @@ def delete_resource(actor: User | None, resource_id: int) -> None:
     keys = {k for f in resource.files for k in (f.storage_key, f.thumbnail_key, f.poster_key) if k}
     audit.record("resource.delete", actor, "resource", resource.id, title=resource.title, status=resource.status)
     session.delete(resource)
-    session.commit()
-    # Objects are shared by content: remove only those no remaining row points to.
-    remaining = session.scalars(select(ResourceFile).where(or_(
-        ResourceFile.storage_key.in_(keys), ResourceFile.thumbnail_key.in_(keys), ResourceFile.poster_key.in_(keys)
-    )))
-    still_used = {k for f in remaining for k in (f.storage_key, f.thumbnail_key, f.poster_key)}
+    # Objects are shared by content: once the rows are gone, remove those nothing else uses
+    # (no other row, no upload in flight: claims.py).
     storage = current_app.extensions["storage"]
-    for key in keys - still_used:
-        try:
-            storage.delete(key)
-        except Exception:  # noqa: BLE001 - the row is gone; a stray object is harmless and logged
-            log.exception("could not delete %s", key)
+    on_commit(session, "remove unused objects", lambda: claims.delete_unused(storage, keys))
+    session.commit()

@@ -12,15 +12,15 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from library import policy
 from library.accounts.models import User
 from library.audit import service as audit
-from library.db import get_session, on_rollback, utcnow
+from library.db import get_session, on_commit, on_rollback, utcnow
 from library.errors import InvalidInput, InvalidUpload, NotFound, PermissionDenied
 from library.i18n import join_names
-from library.resources import ingest
+from library.resources import claims, ingest
 from library.resources.models import (
     AWARD_LEVELS,
     KINDS,
@@ -205,8 +205,17 @@ def create_resource(
     storage = current_app.extensions["storage"]
     session = get_session()
     created_keys: list[str] = []
-    # Whatever ends this transaction without a commit removes the objects it stored.
-    on_rollback(session, "remove the upload's objects", lambda: _remove_unused(storage, session, created_keys))
+    # The objects this upload will use are claimed before it looks for them (claims.py): nothing
+    # may delete them until its rows have committed. Whatever ends this transaction without a
+    # commit removes the objects it stored that nothing else uses.
+    token = claims.claim_for_use(k for f in files for k in content_keys(f.sha256))
+    on_commit(session, "release the upload's claims", lambda: claims.release(token))
+
+    def clean_up() -> None:
+        claims.release(token)
+        claims.delete_unused(storage, created_keys)
+
+    on_rollback(session, "remove the upload's objects", clean_up)
     try:
         rows = []
         for position, (incoming, content_type) in enumerate(zip(files, types, strict=True)):
@@ -229,36 +238,14 @@ def create_resource(
     return resource
 
 
-def _remove_unused(storage, session, created_keys: Sequence[str]) -> None:
-    """After a failed upload: delete the objects it stored, unless another upload of the same
-    content committed a row using one meanwhile (what is still unreferenced after that is left
-    for `flask storage-check` to find)."""
-    keep = _keys_in_use(session, created_keys)
-    for key in created_keys:
-        if key in keep:
-            continue
-        try:
-            storage.delete(key)
-        except Exception:  # noqa: BLE001 - the original error matters more
-            log.exception("could not remove %s after a failed upload", key)
+def content_keys(sha256: str) -> tuple[str, str, str]:
+    """The keys an upload of this content may use: its original and its derived images."""
+    base = derived_base(sha256)
+    return content_key(sha256), f"{base}/thumbnail.jpg", f"{base}/poster.jpg"
 
 
-def _keys_in_use(session, keys: Sequence[str]) -> set[str]:
-    """Which of `keys` a committed file row refers to (as original, thumbnail or poster)."""
-    if not keys:
-        return set()
-    try:
-        rows = session.execute(
-            select(ResourceFile.storage_key, ResourceFile.thumbnail_key, ResourceFile.poster_key).where(
-                or_(ResourceFile.storage_key.in_(keys), ResourceFile.thumbnail_key.in_(keys),
-                    ResourceFile.poster_key.in_(keys))
-            )
-        )
-        return {key for row in rows for key in row if key in keys}
-    except Exception:  # noqa: BLE001 - the database may be what failed: then delete as before
-        log.exception("could not check which stored objects are in use")
-        session.rollback()
-        return set()
+def derived_base(sha256: str) -> str:
+    return f"derived/{sha256[:2]}/{sha256}"
 
 
 def _store_file(storage, session, incoming: IncomingFile, content_type: str, position: int,
@@ -297,7 +284,7 @@ def _store_file(storage, session, incoming: IncomingFile, content_type: str, pos
 
 def apply_derived(storage, row: ResourceFile, derived: ingest.Derived, created_keys: list[str]) -> None:
     """Store derived images under keys named after the original and record them on the row."""
-    base = f"derived/{row.sha256[:2]}/{row.sha256}"
+    base = derived_base(row.sha256)
     row.thumbnail_key = row.poster_key = None
     for attr, data in (("thumbnail_key", derived.thumbnail), ("poster_key", derived.poster)):
         if data:
