@@ -106,12 +106,6 @@ def _searcher(home: str, start, stop, out) -> None:
         index.close()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 13: a searcher process sometimes reads stored fields through a segment reader that "
-    "was closed under it (whoosh3 stored_fields: 'NoneType' object is not subscriptable, from "
-    "search.py _hit); fails about 1 run in 5 on main before and after the layout change",
-)
 def test_processes_writing_and_searching_at_once(tmp_path: Path) -> None:
     database = tmp_path / "library.db"
     _make_database(database)
