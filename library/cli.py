@@ -54,13 +54,16 @@ def init_db() -> None:
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between polls of the change log.")
 @click.option("--once", is_flag=True, help="Apply what is pending and exit.")
 def worker(interval: float, once: bool) -> None:
-    """Apply the change log to the search index, continuously (the production indexer); mail pending
-    notices; every few minutes also sweep loans (expiry, due notices)."""
+    """Apply the change log to the search index, continuously (the production indexer), rebuilding a
+    damaged index and compacting its segments when they pile up; mail pending notices; every few
+    minutes also sweep loans (expiry, due notices)."""
     from library.notifications import mail
 
     next_sweep = 0.0
     while True:
         applied = indexing.sync()
+        if indexing.compact_if_needed():
+            applied = indexing.sync()  # what was committed while it compacted
         if time.monotonic() >= next_sweep:
             lending_cli.sweep_in_worker()
             next_sweep = time.monotonic() + lending_cli.SWEEP_EVERY_SECONDS

@@ -55,3 +55,10 @@ class TooManyAttempts(DomainError):
 
     code = "too_many_attempts"
     status = 429
+
+
+class Unavailable(DomainError):
+    """A part of the library is briefly out of service (the search index being repaired)."""
+
+    code = "unavailable"
+    status = 503

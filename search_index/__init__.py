@@ -2,7 +2,7 @@
 
 from search_index.analysis import chinese_analyzer, configure_jieba
 from search_index.documents import Audience, Change, Hit, ResourceDocument, SearchResult
-from search_index.index import SearchIndex, SearchIndexBusy
+from search_index.index import SearchIndex, SearchIndexBusy, SearchIndexDamaged
 
 __all__ = [
     "Audience",
@@ -11,6 +11,7 @@ __all__ = [
     "ResourceDocument",
     "SearchIndex",
     "SearchIndexBusy",
+    "SearchIndexDamaged",
     "SearchResult",
     "chinese_analyzer",
     "configure_jieba",

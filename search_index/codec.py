@@ -175,6 +175,17 @@ class Sidecar:
         return found
 
     @classmethod
+    def load(cls, reader: Any) -> Sidecar | None:
+        """The sidecar read afresh from disk (no process cache), for the health check; None when
+        the segment has none or its files are damaged."""
+        key = segment_key(reader)
+        return None if key is None else cls._read(os.path.join(*key))
+
+    def terms(self) -> list[tuple[str, bytes]]:
+        """Every (field name, term bytes) the sidecar holds."""
+        return list(self._runs)
+
+    @classmethod
     def forget(cls, reader: Any) -> None:
         """Drop a segment's sidecar from the process cache (its files are going away)."""
         key = segment_key(reader)

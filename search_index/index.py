@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from whoosh.index import FileIndex, LockError, create_in, open_dir
+from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from search_index import selfcheck
 from search_index.codec import LibraryCodec
 from search_index.documents import Audience, Change, ResourceDocument, SearchResult
-from search_index.generations import Generations
+from search_index.generations import DAMAGED_FILE, Generations
+from search_index.health import check_generation
 from search_index.schema import (
     META_ID,
     SCHEMA_VERSION,
@@ -22,15 +29,63 @@ from search_index.schema import (
     meta_fields,
 )
 from search_index.search import empty_result, run_search
-from search_index.searchers import SearcherPool, generation_in_use
+from search_index.searchers import (
+    SearcherPool,
+    generation_in_use,
+    known_damaged,
+    note_damaged,
+)
+
+log = logging.getLogger(__name__)
 
 # Our flock already serialises writers; Whoosh's own lock only guards against strangers.
 WRITER_TIMEOUT_SECONDS = 60.0
 REBUILD_LIMIT_MB = 256
+# Change-log batches commit without merging (a merge deletes the merged segments' files, which a
+# searcher in another process may not have opened yet); past this many segments a compaction
+# merges them in a new generation beside the live one.
+MAX_SEGMENTS = 8
 
 
 class SearchIndexBusy(RuntimeError):
     """Whoosh's writer lock stayed taken by something outside our writer lock."""
+
+
+class SearchIndexDamaged(RuntimeError):
+    """The live generation is damaged and no earlier generation is kept to answer from; a
+    rebuild from the database repairs it."""
+
+
+def _compaction_policy(writer: IndexWriter, segments: list[Any]) -> list[Any]:
+    """A Whoosh merge policy: merge every segment but the largest into the writer's new one, or
+    all of them once the others hold a quarter of the largest's documents or the largest has
+    lost a fifth of its documents to deletions. Returns the segments kept as they are."""
+    if len(segments) <= 1:
+        return list(segments)
+    largest = max(segments, key=lambda segment: segment.doc_count_all())
+    others = [segment for segment in segments if segment is not largest]
+    size = largest.doc_count_all()
+    rest = sum(segment.doc_count_all() for segment in others)
+    whole = largest.deleted_count() * 5 > size or rest * 4 > size
+    merged, kept = (segments, []) if whole else (others, [largest])
+    for segment in merged:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    return kept
+
+
+def _copy_generation(source: Path, target: Path) -> None:
+    """Copy a generation's index files (not our lock files, marks or Whoosh's lock) as bytes:
+    the copy shares no file with the source, so damage to one is not damage to the other."""
+    for entry in os.scandir(source):
+        name = entry.name
+        if name.startswith(".") or name == DAMAGED_FILE or name.endswith("WRITELOCK"):
+            continue
+        if entry.is_file():
+            shutil.copyfile(entry.path, target / name)
 
 
 def _read_applied_seq(searcher: Searcher) -> int:
@@ -69,6 +124,8 @@ class SearchIndex:
         self._schema = build_schema()
         self._generations = Generations(self.home)
         self._searchers = SearcherPool(self._generations, self._schema)
+        self._health_lock = threading.Lock()
+        self._healthy: dict[Path, frozenset[str]] = {}  # generation → its files when it passed
         # Segments are separate files, each searcher holds them open: an index object dropped
         # without close() (an app discarded by a test, a short-lived CLI) still closes them.
         self._finalizer = weakref.finalize(self, self._searchers.close)
@@ -103,18 +160,22 @@ class SearchIndex:
         load_documents: Callable[[Sequence[int]], Mapping[int, ResourceDocument]],
         *,
         blocking: bool = True,
+        timeout: float | None = None,
         batch: int = 500,
     ) -> int | None:
-        """Apply the change log after the recorded sequence; None if another writer is busy.
+        """Apply the change log after the recorded sequence; None if another writer is busy
+        (at once when not blocking; after timeout seconds, when one is given, when blocking).
 
         Each batch of documents is committed together with its last sequence, so the index and
         the sequence it records never disagree, and a crash only means re-applying a batch.
-        Raises SearchIndexBusy (never Whoosh's LockError) only if something other than a
-        SearchIndex held Whoosh's own lock for WRITER_TIMEOUT_SECONDS.
+        Batches commit without merging: no file of the live generation is ever deleted under a
+        searcher (compact() merges, in a new generation). Raises SearchIndexBusy (never Whoosh's
+        LockError) only if something other than a SearchIndex held Whoosh's own lock for
+        WRITER_TIMEOUT_SECONDS.
         """
         self.ensure()
         batch = max(1, batch)
-        with self._generations.writer_lock(blocking=blocking) as locked:
+        with self._generations.writer_lock(blocking=blocking, timeout=timeout) as locked:
             if not locked:
                 return None
             generation = self._generations.current()
@@ -133,7 +194,7 @@ class SearchIndex:
                             ix, changes[start : start + batch], load_documents, version
                         )
                     except SearchIndexBusy:
-                        if blocking:
+                        if blocking and timeout is None:
                             raise
                         return None  # what was committed so far is recorded in the index
 
@@ -161,8 +222,104 @@ class SearchIndex:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(merge=False)
         return last
+
+    def segment_count(self) -> int:
+        """How many segments the live generation has (0 when there is none)."""
+        live = self._generations.current()
+        if live is None:
+            return 0
+        try:
+            with open_dir(str(live), schema=self._schema).reader() as reader:
+                return len(reader.leaf_readers())
+        except Exception:  # noqa: BLE001 - pruned under us, or damaged: not for compaction to say
+            return 0
+
+    def needs_compaction(self) -> bool:
+        """Whether the live generation has more than MAX_SEGMENTS segments (and is not damaged:
+        a damaged one is rebuilt, not compacted)."""
+        return not self.damaged() and self.segment_count() > MAX_SEGMENTS
+
+    def compact(self, *, timeout: float | None = None) -> bool:
+        """Merge the live generation's segments into a new generation and swap it in.
+
+        Holds the writer lock throughout, so no change-log batch is committed meanwhile (and none
+        is lost): they wait, or with a timeout leave their changes in the log for the next sync.
+        The new generation starts as a byte copy of the live one's files, then Whoosh merges
+        inside it (`_compaction_policy`): the live generation's files are never touched, so its
+        searchers keep answering. Returns False when the lock stayed taken for timeout seconds
+        or there was nothing to merge.
+        """
+        with self._generations.writer_lock(timeout=timeout) as locked:
+            if not locked:
+                return False
+            live = self._generations.current()
+            if live is None or self.damaged() or self.segment_count() <= 1:
+                return False
+            with self._generations.building(locked=True) as generation:
+                _copy_generation(live, generation)
+                ix = open_dir(str(generation), schema=self._schema)
+                writer = _writer(ix)
+                writer.commit(mergetype=_compaction_policy)
+                with open_dir(str(live), schema=self._schema).reader() as before:
+                    expected = before.doc_count()
+                with ix.reader() as after:
+                    written = after.doc_count()
+                if written != expected:
+                    raise RuntimeError(
+                        f"the compaction kept {written} of {expected} documents; the live index "
+                        "is unchanged"
+                    )
+                self._generations.set_current(generation)
+            self._searchers.drop_idle()
+            self._generations.prune(generation_in_use)
+        return True
+
+    def damaged(self) -> bool:
+        """Whether the live generation is known to be damaged (by this process, or marked by the
+        health check of any): a rebuild from the database repairs it."""
+        live = self._generations.current()
+        return live is not None and (known_damaged(live) or self._generations.is_damaged(live))
+
+    def check_health(self) -> list[str]:
+        """Open every segment of the live generation and read all of it (stored fields, columns,
+        postings, sidecar); what is wrong, empty when healthy. A damaged generation is marked,
+        so searches answer from the previous generation until a rebuild replaces it."""
+        live = self._generations.current()
+        if live is None:
+            return []
+        problems = check_generation(live, self._schema)
+        if problems:
+            self._note_damage(live, problems)
+        return problems
+
+    def _note_damage(self, generation: Path, problems: list[str]) -> None:
+        log.error("search index generation %s is damaged: %s", generation, "; ".join(problems))
+        note_damaged(generation)
+        self._generations.mark_damaged(generation, problems)
+
+    def _found_damaged(self, generation: Path) -> bool:
+        """After a search failed twice on generation: whether it is damaged (checked once per
+        state of its files, so a query that fails for another reason does not check it again)."""
+        with self._health_lock:
+            if known_damaged(generation):
+                return True
+            if self._generations.is_damaged(generation):
+                note_damaged(generation)
+                return True
+            try:
+                files = frozenset(os.listdir(generation))
+            except OSError:
+                return False  # pruned under us: not damage
+            if self._healthy.get(generation) == files:
+                return False
+            problems = check_generation(generation, self._schema)
+            if not problems:
+                self._healthy[generation] = files
+                return False
+            self._note_damage(generation, problems)
+            return True
 
     def rebuild(
         self, documents: Iterable[ResourceDocument], applied_seq: int, *, procs: int = 1
@@ -217,20 +374,49 @@ class SearchIndex:
 
         facets=False skips the facet counts (their dict is then empty), for callers that
         show none.
+
+        A search that raises is tried again on a fresh searcher (files may have moved under the
+        old one); if that fails too, the generation is health-checked: when damaged, it is
+        marked and the search answers from the previous generation (SearchIndexDamaged when
+        none is kept); when healthy, the error is the search's own and is raised.
         """
-        with self._searchers.lease() as searcher:
-            if searcher is None:
-                return empty_result(page, per_page)
-            return run_search(
-                searcher,
-                q,
-                filters=filters,
-                audience=audience,
-                page=page,
-                per_page=per_page,
-                sort=sort,
-                facets=facets,
-            )
+        failure: Exception | None = None
+        for attempt in range(3):
+            generation: Path | None = None
+            try:
+                with self._searchers.lease_pooled() as pooled:
+                    if pooled is None:
+                        return empty_result(page, per_page)
+                    generation = pooled.generation
+                    return run_search(
+                        pooled.searcher,
+                        q,
+                        filters=filters,
+                        audience=audience,
+                        page=page,
+                        per_page=per_page,
+                        sort=sort,
+                        facets=facets,
+                    )
+            except (SearchIndexDamaged, RuntimeError) as error:
+                if isinstance(error, SearchIndexDamaged) or "closed" in str(error):
+                    raise
+                failure = error
+            except Exception as error:  # noqa: BLE001 - judged below: damage, or raised
+                failure = error
+            if generation is None:
+                generation = self._searchers.serving()
+            if generation is None:
+                raise failure
+            if attempt == 0:
+                continue
+            if not self._found_damaged(generation):
+                raise failure
+            if self._searchers.serving() == generation:
+                break  # damaged, and no earlier generation to answer from
+        raise SearchIndexDamaged(
+            "the search index is damaged and no earlier generation is kept; rebuild it"
+        ) from failure
 
     def document_ids(self) -> set[int]:
         """Every resource id in the live generation, for consistency checks against the database."""

@@ -19,6 +19,9 @@ from search_index.generations import Generations
 # process never deletes a directory one of its own searchers still reads.
 _open_lock = threading.Lock()
 _open_counts: Counter[Path] = Counter()
+# Generations this process found damaged (health check failed, or marked so by another process):
+# searches answer from the fallback generation instead until a rebuild replaces them.
+_damaged: set[Path] = set()
 
 _OPEN_ATTEMPTS = 3
 
@@ -29,14 +32,27 @@ def generation_in_use(generation: Path) -> bool:
         return _open_counts[generation] > 0
 
 
+def known_damaged(generation: Path) -> bool:
+    """Whether this process knows generation to be damaged."""
+    with _open_lock:
+        return generation in _damaged
+
+
+def note_damaged(generation: Path) -> None:
+    """Remember that generation is damaged: searches of this process leave it."""
+    with _open_lock:
+        _damaged.add(generation)
+
+
 class _Pooled:
     """A searcher and the generation directory it reads."""
 
-    __slots__ = ("generation", "searcher")
+    __slots__ = ("generation", "readers", "searcher")
 
-    def __init__(self, generation: Path, searcher: Searcher) -> None:
+    def __init__(self, generation: Path, searcher: Searcher, readers: int) -> None:
         self.generation = generation
         self.searcher = searcher
+        self.readers = readers  # the readers lock held for it (see Generations.hold_readers)
 
 
 class SearcherPool:
@@ -45,7 +61,8 @@ class SearcherPool:
     A Whoosh searcher is not safe to share between concurrent threads (posting readers seek and
     read a shared file object), so each query leases one; with one thread there is exactly one
     long-lived searcher. A leased searcher is reopened when its generation has new commits or
-    when CURRENT names another generation.
+    when CURRENT names another generation. While the live generation is known to be damaged,
+    searchers are leased on the fallback generation (`Generations.fallback`) instead.
     """
 
     max_idle = 8
@@ -60,14 +77,30 @@ class SearcherPool:
     @contextlib.contextmanager
     def lease(self) -> Iterator[Searcher | None]:
         """A fresh searcher of the live generation for this thread, or None when there is none."""
+        with self.lease_pooled() as pooled:
+            yield None if pooled is None else pooled.searcher
+
+    @contextlib.contextmanager
+    def lease_pooled(self) -> Iterator[_Pooled | None]:
+        """Like lease(), with the generation the searcher reads; a searcher whose block raised
+        is closed rather than reused."""
         pooled = self._take()
         if pooled is None:
             yield None
             return
         try:
-            yield pooled.searcher
-        finally:
-            self._give_back(pooled)
+            yield pooled
+        except BaseException:
+            _close(pooled)
+            raise
+        self._give_back(pooled)
+
+    def serving(self) -> Path | None:
+        """The generation searches read: the live one, or its fallback while it is damaged."""
+        live = self._generations.current()
+        if live is None or not known_damaged(live):
+            return live
+        return self._generations.fallback(known_damaged) or live
 
     def drop_idle(self) -> None:
         """Close idle searchers that are not on the live generation."""
@@ -90,7 +123,7 @@ class SearcherPool:
         """Take an idle searcher (refreshed) or open one; retry if the generation vanishes."""
         failure: Exception | None = None
         for _ in range(_OPEN_ATTEMPTS):
-            live = self._generations.current()
+            live = self.serving()
             if live is None:
                 return None
             with self._lock:
@@ -109,6 +142,10 @@ class SearcherPool:
                 if pooled is not None:
                     _close(pooled)
                     pooled = None
+                if self._generations.is_damaged(live) and not known_damaged(live):
+                    note_damaged(live)  # marked by another process: read the fallback instead
+                    failure = OSError(f"{live} is marked damaged")
+                    continue
                 return self._open(live)
             except (OSError, EmptyIndexError) as error:
                 # A rebuild in another process pruned this generation: read CURRENT again.
@@ -127,11 +164,18 @@ class SearcherPool:
         _close(pooled)
 
     def _open(self, generation: Path) -> _Pooled:
-        """Open a new searcher on generation and count it as open."""
-        searcher = open_dir(str(generation), schema=self._schema).searcher()
+        """Open a new searcher on generation, holding its readers lock, and count it as open."""
+        readers = self._generations.hold_readers(generation)
+        if readers is None:
+            raise FileNotFoundError(f"{generation} is being pruned")
+        try:
+            searcher = open_dir(str(generation), schema=self._schema).searcher()
+        except BaseException:
+            Generations.release_readers(readers)
+            raise
         with _open_lock:
             _open_counts[generation] += 1
-        return _Pooled(generation, searcher)
+        return _Pooled(generation, searcher, readers)
 
 
 def _close(pooled: _Pooled) -> None:
@@ -140,6 +184,7 @@ def _close(pooled: _Pooled) -> None:
     with contextlib.suppress(Exception):
         release_view(pooled.searcher)
         pooled.searcher.close()
+    Generations.release_readers(pooled.readers)
     with _open_lock:
         _open_counts[pooled.generation] -= 1
         if _open_counts[pooled.generation] <= 0:

@@ -31,11 +31,16 @@ def reindex(procs: int) -> None:
 @click.command("index-check")
 @with_appcontext
 def index_check() -> None:
-    """Report resources missing from the index and index entries with no row."""
+    """Report a damaged index, resources missing from the index and index entries with no row."""
+    damage = indexing.check_health()
+    for problem in damage:
+        click.echo(f"damaged: {problem}")
+    if damage:
+        click.echo("the index is damaged; `flask worker` (or the next change) rebuilds it, or run `flask reindex`")
     missing, orphans = indexing.check()
     click.echo(f"missing from index: {missing or 'none'}")
     click.echo(f"index entries without a row: {orphans or 'none'}")
-    if missing or orphans:
+    if damage or missing or orphans:
         sys.exit(1)
 
 

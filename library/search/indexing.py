@@ -25,6 +25,10 @@ GAP_GRACE = timedelta(seconds=30)
 
 BATCH = 500
 
+# How long a web request waits for the index writer lock after its commit (inline mode); past it
+# the change stays in the log for the worker or the next sync.
+REQUEST_LOCK_TIMEOUT = 1.5
+
 
 def _session() -> Session:
     # The indexer reads with its own short sessions so it always sees the latest commits.
@@ -84,26 +88,51 @@ def load_documents(ids: Sequence[int]) -> Mapping[int, ResourceDocument]:
         return {r.id: to_document(r) for r in rows}
 
 
-def sync(blocking: bool = True) -> int | None:
-    """Apply every pending change to the index; None when another process is applying them.
+def sync(blocking: bool = True, timeout: float | None = None) -> int | None:
+    """Apply every pending change to the index; None when another process is applying them (or
+    held the writer lock past timeout seconds).
 
-    A live index built by an older version of the analysis is rebuilt first (beside the live
-    one, which keeps answering meanwhile).
+    A live index built by an older version of the analysis, or found damaged by a health check
+    or a failed search, is rebuilt first (beside the live one; searches keep answering from the
+    live one, or from the previous generation while the live one is damaged).
     """
     index = current_app.extensions["search_index"]
-    if index.outdated():
+    if index.damaged():
+        log.warning("the search index is damaged; rebuilding it from the database")
+        rebuild()
+    elif index.outdated():
         log.warning("the search index was built with an older schema; rebuilding it")
         rebuild()
-    return index.apply_pending(fetch_changes, load_documents, blocking=blocking)
+    return index.apply_pending(fetch_changes, load_documents, blocking=blocking, timeout=timeout)
+
+
+def compact_if_needed(timeout: float | None = None) -> bool:
+    """Merge the index's segments in a new generation when they have piled up (change-log batches
+    commit without merging), then apply what was committed meanwhile; whether it compacted."""
+    index = current_app.extensions["search_index"]
+    if not index.needs_compaction():
+        return False
+    if not index.compact(timeout=timeout):
+        return False
+    index.apply_pending(fetch_changes, load_documents, timeout=timeout)
+    return True
 
 
 def after_commit() -> None:
-    """In the embedded default the web process indexes its own commit at once; failures wait for the next sync."""
+    """In the embedded default the web process indexes its own commit at once; failures wait for the next sync.
+
+    Waits at most REQUEST_LOCK_TIMEOUT for the writer lock: a writer busy in another process
+    (a batch, a compaction) fetches the log again before it lets go, and what it misses stays in
+    the log for the worker or the next sync. Compacts when segments have piled up, as the worker
+    does (inline mode may have no worker).
+    """
     if current_app.config["INDEX_MODE"] != "inline":
         return
     try:
-        # Blocking: a writer busy in another process may already have read the log before our commit.
-        sync(blocking=True)
+        if sync(blocking=True, timeout=REQUEST_LOCK_TIMEOUT) is None:
+            log.info("the index writer lock is busy; the change stays in the log for the next sync")
+            return
+        compact_if_needed(timeout=REQUEST_LOCK_TIMEOUT)
     except Exception:  # noqa: BLE001 - the change log keeps the change; the next sync applies it
         log.exception("indexing after commit failed; the change stays in the log")
 
@@ -127,6 +156,14 @@ def rebuild(procs: int = 1) -> int:
         index.rebuild(_all_documents(session), last_seq, procs=procs)
     sync()
     return index.doc_count()
+
+
+def check_health() -> list[str]:
+    """What is damaged in the live index generation (every segment read through); empty when
+    healthy. A damaged generation is marked: searches answer from the previous one and the next
+    sync (or the worker) rebuilds it from the database."""
+    problems: list[str] = current_app.extensions["search_index"].check_health()
+    return problems
 
 
 def check() -> tuple[list[int], list[int]]:

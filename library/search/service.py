@@ -6,12 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from library import policy
 from library.accounts.models import User
 from library.db import get_session
+from library.errors import Unavailable
 from library.resources.models import Resource
+from search_index import SearchIndexDamaged
 
 FACETS = ("subject", "stage", "kind", "studio", "year", "award_level")
 
@@ -70,9 +73,13 @@ def search(actor: User | None, args: Mapping) -> SearchPage:
     per_page = _int(args.get("per_page"), current_app.config["PER_PAGE"], 1, 100)
     page = _int(args.get("page"), 1, 1, 10_000)
     index = current_app.extensions["search_index"]
-    result = index.search(
-        query, filters=filters, audience=policy.audience(actor), page=page, per_page=per_page, sort=sort
-    )
+    try:
+        result = index.search(
+            query, filters=filters, audience=policy.audience(actor), page=page, per_page=per_page, sort=sort
+        )
+    except SearchIndexDamaged as error:
+        # Only when no earlier generation is kept to answer from; the next sync rebuilds it.
+        raise Unavailable(_("搜索索引正在修复，请稍后再试。")) from error
     ids = [hit.id for hit in result.hits]
     rows = {r.id: r for r in get_session().scalars(select(Resource).where(Resource.id.in_(ids))).unique()}
     hits = [
