@@ -86,7 +86,7 @@ def load_config(app, overrides: dict[str, Any] | None = None) -> None:
     cfg["MAX_UPLOAD_MB"] = max_mb
     cfg["MAX_CONTENT_LENGTH"] = max_mb * 1024 * 1024
 
-    for name, least in (("DERIVE_CPU_SECONDS", 1), ("DERIVE_WALL_SECONDS", 1), ("DERIVE_MEMORY_MB", 256)):
+    for name, least in (("DERIVE_CPU_SECONDS", 1), ("DERIVE_WALL_SECONDS", 1), ("DERIVE_MEMORY_MB", 128)):
         try:
             value = int(cfg[name])
         except (TypeError, ValueError):
