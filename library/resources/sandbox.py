@@ -109,11 +109,11 @@ def run(target: Callable[..., Any], args: tuple, limits: Limits | None = None) -
     try:
         if reader.poll(max(0.0, deadline - time.monotonic())):
             try:
-                answer = reader.recv()
+                answer = reader.recv()  # once it has answered, the child is killed at once (below)
             except (EOFError, OSError):
                 answer = None  # it died without answering: judged by how it ended, below
-            # Wait for the exit without reaping, so the group id cannot have been reused yet.
-            timed_out = not wait([process.sentinel], max(0.5, deadline - time.monotonic()))
+                # Wait for the exit without reaping, so the group id cannot have been reused yet.
+                timed_out = not wait([process.sentinel], max(0.5, deadline - time.monotonic()))
         else:
             timed_out = True
     finally:

@@ -84,14 +84,14 @@ def _many_paragraphs(tmp_path: Path, count: int) -> Path:
 @pytest.mark.parametrize(("limit", "value"), [("DERIVE_CPU_SECONDS", 1), ("DERIVE_WALL_SECONDS", 1)])
 def test_the_time_limits_stop_a_slow_derivation_and_later_ones_still_work(tmp_path, migrated_sqlite, sample_dir,
                                                                         limit, value):
-    slow = _many_paragraphs(tmp_path, 45_000)  # ~6 s of python-docx, under the element bound
+    slow = _many_paragraphs(tmp_path, 48_000)  # ~7 s of python-docx, under the element bound
     app = make_app(tmp_path / "instance", migrated_sqlite, **{limit: value})
     with app.app_context():
         started = time.monotonic()
         derived = ingest.derive(slow, ingest.DOCX)
         elapsed = time.monotonic() - started
         assert derived.error == "无法提取文字：处理超时" and derived.text is None
-        assert elapsed < 3.5
+        assert elapsed < 5  # the file alone takes ~7 s of CPU
         again = ingest.derive(sample_dir / "教学设计.docx", ingest.DOCX)  # the next child is fresh
         assert again.error is None and "分数的初步认识" in (again.text or "")
     app.extensions["db_engine"].dispose()
