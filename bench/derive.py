@@ -1,6 +1,9 @@
 """Per-derivation cost of the sandbox (issue 13): in-process `derive_here` vs `derive()` (a child forked
 from the forkserver) vs a freshly spawned child. Run: PYTHONPATH=. python -m bench.derive"""
-import multiprocessing, statistics, tempfile, time
+import multiprocessing
+import statistics
+import tempfile
+import time
 from pathlib import Path
 from library.demo import samples
 from library.resources import ingest, sandbox
