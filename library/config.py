@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_URL": None,
     "MAIL_FROM": "studio-library@localhost",
     "BASE_URL": None,  # how people reach the site, e.g. https://library.example.cn (links in e-mails)
+    # Each derivation (thumbnail, poster, text) runs in a child process under these limits.
+    "DERIVE_CPU_SECONDS": 20,
+    "DERIVE_WALL_SECONDS": 30,
+    "DERIVE_MEMORY_MB": 1024,  # address space of the child, and of its ffmpeg
 }
 
 
@@ -81,6 +85,15 @@ def load_config(app, overrides: dict[str, Any] | None = None) -> None:
         raise ConfigError(f"LIBRARY_MAX_UPLOAD_MB: must be a positive number of MB, got {cfg['MAX_UPLOAD_MB']!r}")
     cfg["MAX_UPLOAD_MB"] = max_mb
     cfg["MAX_CONTENT_LENGTH"] = max_mb * 1024 * 1024
+
+    for name, least in (("DERIVE_CPU_SECONDS", 1), ("DERIVE_WALL_SECONDS", 1), ("DERIVE_MEMORY_MB", 128)):
+        try:
+            value = int(cfg[name])
+        except (TypeError, ValueError):
+            value = 0
+        if value < least:
+            raise ConfigError(f"LIBRARY_{name}: must be a whole number of at least {least}, got {cfg[name]!r}")
+        cfg[name] = value
 
     if cfg["INDEX_MODE"] not in ("inline", "worker"):
         raise ConfigError(f"LIBRARY_INDEX_MODE: must be 'inline' or 'worker', got {cfg['INDEX_MODE']!r}")

@@ -37,6 +37,9 @@ def test_environment_variables_are_read(tmp_path, monkeypatch):
         ("STORAGE_URL", "ftp://somewhere/x", "LIBRARY_STORAGE_URL"),
         ("STORAGE_URL", "file://relative/dir", "LIBRARY_STORAGE_URL"),
         ("INDEX_MODE", "sometimes", "LIBRARY_INDEX_MODE"),
+        ("DERIVE_MEMORY_MB", "64", "LIBRARY_DERIVE_MEMORY_MB"),
+        ("DERIVE_WALL_SECONDS", "0", "LIBRARY_DERIVE_WALL_SECONDS"),
+        ("DERIVE_CPU_SECONDS", "soon", "LIBRARY_DERIVE_CPU_SECONDS"),
     ],
 )
 def test_wrong_configuration_fails_at_start_naming_the_variable(tmp_path, monkeypatch, setting, value, named):
