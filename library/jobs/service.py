@@ -181,10 +181,11 @@ class RunReport:
     done: int = 0
     retried: int = 0
     failed: int = 0
+    lost: int = 0  # ran past its lease while another worker took it over: this result was dropped
 
     @property
     def total(self) -> int:
-        return self.done + self.retried + self.failed
+        return self.done + self.retried + self.failed + self.lost
 
 
 def run_pending(limit: int | None = None, *, now: datetime | None = None, worker: str | None = None) -> RunReport:
@@ -207,7 +208,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def run_one(session: Session, job: Job, worker: str, *, now: datetime | None = None) -> str:
-    """Run a claimed job; return 'done', 'retried' or 'failed'."""
+    """Run a claimed job; return 'done', 'retried', 'failed' or 'lost' (its lease was taken over)."""
     kind = handlers().get(job.kind)
     payload = dict(job.payload)
     if kind is None:
@@ -223,22 +224,24 @@ def run_one(session: Session, job: Job, worker: str, *, now: datetime | None = N
         reason = _reason(exc)
         finished = now or utcnow()
         if job.attempts >= job.max_attempts:
-            if _finish(session, job, worker, state="failed", now=finished, error=reason):
+            held = _finish(session, job, worker, state="failed", now=finished, error=reason)
+            if held:
                 _hook_give_up(session, job, reason)
             session.commit()
-            return "failed"
-        _finish(session, job, worker, state="queued", now=finished, error=reason,
-                run_after=finished + backoff(job.attempts))
+            return "failed" if held else "lost"
+        held = _finish(session, job, worker, state="queued", now=finished, error=reason,
+                       run_after=finished + backoff(job.attempts))
         session.commit()
-        return "retried"
+        return "retried" if held else "lost"
     finished = now or utcnow()
     state = "done" if outcome is None else "failed"
-    if _finish(session, job, worker, state=state, now=finished, error=outcome):
-        session.commit()
-    else:  # the lease ran out and another worker took the job: its result is the one kept
+    if not _finish(session, job, worker, state=state, now=finished, error=outcome):
+        # The lease ran out and another worker took the job: that worker's result is the one kept.
         session.rollback()
         log.warning("job %s (%s) outlived its lease; its result was dropped", job.id, job.kind)
-    return "done" if outcome is None else "failed"
+        return "lost"
+    session.commit()
+    return state
 
 
 # ---------------------------------------------------------------- reading and retrying
