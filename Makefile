@@ -45,7 +45,8 @@ run: install
 	$(BIN)/flask init-db
 	@if [ "$(DEMO)" = "1" ]; then $(BIN)/flask demo; fi
 	$(BIN)/flask worker --once
-	@# Beside the server, a worker sweeps loans (expiry, "due in 3 days" notices), mails pending
+	@# Beside the server, a worker runs the job queue (thumbnails, posters and text of uploads, which
+	@# show "processing" until then), sweeps loans (expiry, "due in 3 days" notices), mails pending
 	@# notices and keeps the index in step; it stops with the server.
 	$(BIN)/flask worker --interval 5 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --worker-class gthread --threads 4 \

@@ -41,6 +41,12 @@ DEFAULTS: dict[str, Any] = {
     "DERIVE_CPU_SECONDS": 20,
     "DERIVE_WALL_SECONDS": 30,
     "DERIVE_MEMORY_MB": 1024,  # address space of the child, and of its ffmpeg
+    # The job queue (library/jobs): a failed attempt waits BACKOFF · 2^(n-1) seconds (at most
+    # BACKOFF_MAX) before the next; a claimed job is taken again by another worker LEASE seconds after
+    # its worker stopped answering (longer than the slowest derivation, a long video).
+    "JOBS_BACKOFF_SECONDS": 30,
+    "JOBS_BACKOFF_MAX_SECONDS": 3600,
+    "JOBS_LEASE_SECONDS": 900,
 }
 
 
@@ -97,6 +103,14 @@ def load_config(app, overrides: dict[str, Any] | None = None) -> None:
 
     if cfg["INDEX_MODE"] not in ("inline", "worker"):
         raise ConfigError(f"LIBRARY_INDEX_MODE: must be 'inline' or 'worker', got {cfg['INDEX_MODE']!r}")
+
+    for name in ("JOBS_BACKOFF_SECONDS", "JOBS_BACKOFF_MAX_SECONDS", "JOBS_LEASE_SECONDS"):
+        try:
+            cfg[name] = float(cfg[name])
+        except (TypeError, ValueError):
+            cfg[name] = -1.0
+        if cfg[name] < 0 or (name == "JOBS_LEASE_SECONDS" and cfg[name] == 0):
+            raise ConfigError(f"LIBRARY_{name}: must be a positive number of seconds")
 
     _check_mail(cfg)
 

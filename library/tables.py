@@ -6,6 +6,7 @@ A new domain with models adds its module here."""
 from library.accounts import models as accounts  # noqa: F401
 from library.assessment import models as assessment  # noqa: F401
 from library.audit import models as audit  # noqa: F401
+from library.jobs import models as jobs  # noqa: F401
 from library.lending import models as lending  # noqa: F401
 from library.notifications import models as notifications  # noqa: F401
 from library.resources import models as resources  # noqa: F401

@@ -111,6 +111,13 @@ class LocalStorage:
         with self.open(key) as src, open(path, "wb") as out:
             shutil.copyfileobj(src, out, 1 << 20)
 
+    def local_path(self, key: str) -> Path:
+        """The file holding `key`, to read in place (not part of the Storage protocol: S3 has none)."""
+        path = self._path(key)
+        if not path.is_file():
+            raise ObjectNotFound(key)
+        return path
+
     def delete(self, key: str) -> None:
         """Remove the stored file if present."""
         self._path(key).unlink(missing_ok=True)

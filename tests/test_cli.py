@@ -14,7 +14,7 @@ from library.resources.models import Resource
 from library.stats import figures as stats
 from library.studios import service as studios
 from library.studios.models import Membership, Studio
-from tests.support.app import county_today
+from tests.support.app import county_today, run_jobs
 
 
 def test_users_studios_members_and_tokens(app, runner):
@@ -82,6 +82,8 @@ def _assert_import(app, result):
         assert [f.original_name for f in rows["分数与录像"].files] == ["教学设计.docx", "课堂实录.mp4"]
     assert len(list(app.extensions["storage"].iter_keys("originals/"))) == 3
     client = app.test_client()
+    assert client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json["total"] == 0  # not yet derived
+    assert run_jobs(app).done == 3  # what the worker beside the server does
     assert client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json["total"] == 1
 
 
@@ -120,6 +122,8 @@ def test_demo_data_is_realistic_and_idempotent(app, runner):
     with app.app_context():
         titles = get_session().scalars(select(Resource.title)).all()
     assert len(titles) == len(set(titles)) == 7
+    # `make run` runs the worker once after the demo: the demo files are derived then.
+    assert runner.invoke(args=["worker", "--once"]).exit_code == 0
     client = app.test_client()
     assert client.get("/api/v1/search", query_string={"q": "读后续写"}).json["total"] >= 1
     assert client.get("/api/v1/search", query_string={"q": "层析液"}).json["total"] == 1  # inside a DOCX

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ("accounts", "admin", "assessment", "audit", "demo", "lending", "notifications", "resources",
+DOMAINS = ("accounts", "admin", "assessment", "audit", "demo", "jobs", "lending", "notifications", "resources",
            "search", "stats", "studios")
 WEB_KINDS = {"views", "api", "cli", "serialise", "file_views", "review_views", "upload_views"}
 

@@ -1,4 +1,4 @@
-"""Administration pages: users, schools, studios and their people, subjects, the audit log."""
+"""Administration pages: users, schools, studios and their people, subjects, the audit log, failed jobs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from library.accounts.auth import signed_in_user
 from library.accounts.models import SITE_ROLES, User
 from library.audit import service as audit
 from library.errors import PermissionDenied
+from library.jobs import service as jobs
 from library.studios import service as studios
 from library.studios.models import STUDIO_ROLES, Studio
 from library.web.forms import attempt
@@ -140,3 +141,14 @@ def audit_log():
     entries, total = audit.list_entries(page, action)
     return render_template("admin/audit.html", entries=entries, total=total, page=page,
                            pages=max(1, -(-total // audit.PAGE)), action=action)
+
+
+@bp.route("/jobs", methods=["GET", "POST"])
+@login_required
+def job_list():
+    """Failed background jobs (derivations that could not be done) with their reason, to retry."""
+    actor = _require_admin()
+    if request.method == "POST":
+        attempt(lambda: jobs.retry(request.form.get("job_id", type=int) or 0, actor=actor), _("任务已重新排队"))
+        return redirect(url_for("admin.job_list"))
+    return render_template("admin/jobs.html", failed=jobs.list_jobs("failed"), counts=jobs.counts())

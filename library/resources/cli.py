@@ -63,12 +63,18 @@ def storage_check(delete_orphans: bool, grace_hours: float) -> None:
 
 
 @click.command("rebuild-derived")
+@click.option("--inline", is_flag=True, help="Derive here and now (then reindex) instead of queueing jobs.")
 @with_appcontext
-def rebuild_derived() -> None:
-    """Derive thumbnails, posters and text again from every stored original, then reindex."""
-    from library.resources.derived import rederive_all
+def rebuild_derived(inline: bool) -> None:
+    """Derive thumbnails, posters and text again from every stored original: queue one derive job
+    per file for `flask worker` (the default), or derive them all in this process with --inline."""
+    from library.resources import derived
 
-    done, failed = rederive_all()
+    if not inline:
+        queued = derived.enqueue_all()
+        click.echo(f"queued {queued} derive jobs; `flask worker` runs them (`flask jobs list` shows progress)")
+        return
+    done, failed = derived.rederive_all()
     click.echo(f"derived {done} files, {failed} failed (see derive_error)")
     indexing.rebuild()
 

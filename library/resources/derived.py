@@ -1,21 +1,30 @@
-"""Rebuilding derived files from the stored originals."""
+"""Rebuilding derived files from the stored originals: queued as derive jobs, or inline."""
 
 from __future__ import annotations
-
-import tempfile
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
 from library.db import get_session
 from library.resources import ingest
+from library.resources.jobs import enqueue_derive, local_original
 from library.resources.models import ResourceFile
 from library.resources.service import apply_derived
 
 
+def enqueue_all() -> int:
+    """Queue a derive job for every file (one transaction); `flask worker` runs them. Files keep
+    their state and derived images until their job replaces them."""
+    session = get_session()
+    rows = list(session.scalars(select(ResourceFile).order_by(ResourceFile.id)))
+    for row in rows:
+        enqueue_derive(session, row)
+    session.commit()
+    return len(rows)
+
+
 def rederive_all() -> tuple[int, int]:
-    """Derive every file again (one commit per file); return (done, failed)."""
+    """Derive every file again now, in this process (one commit per file); return (done, failed)."""
     storage = current_app.extensions["storage"]
     session = get_session()
     done = failed = 0
@@ -24,11 +33,10 @@ def rederive_all() -> tuple[int, int]:
         row = session.get(ResourceFile, file_id)
         if row is None:  # removed since the ids were read
             continue
-        with tempfile.TemporaryDirectory(dir=current_app.config["SPOOL_DIR"]) as tmp:
-            local = Path(tmp) / "original"
-            storage.download_to(row.storage_key, local)
+        with local_original(storage, row.storage_key) as local:
             derived = ingest.derive(local, row.content_type)
         apply_derived(storage, row, derived, [])
+        row.state = "failed" if derived.error else "ready"
         session.commit()
         failed += bool(derived.error)
         done += not derived.error

@@ -39,6 +39,9 @@ PROJECT_STATUSES = ("approved", "ongoing", "concluded")
 VISIBILITIES = ("public", "internal", "studio", "lendable")
 
 
+FILE_STATES = ("processing", "ready", "failed")
+
+
 STATUSES = ("draft", "submitted", "published", "returned", "withdrawn")
 
 
@@ -104,6 +107,9 @@ class ResourceFile(Base):
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(Text)  # extracted text, kept for indexing and rebuilds
     derive_error: Mapped[str | None] = mapped_column(Text)
+    # processing: the upload answered and a derive job is queued; ready: derived (or nothing to
+    # derive); failed: derive_error says why (the original is stored and downloadable either way).
+    state: Mapped[str] = mapped_column(String(16), default="ready", server_default="ready")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     resource: Mapped[Resource] = relationship(back_populates="files")

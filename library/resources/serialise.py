@@ -18,6 +18,7 @@ def file_json(row: ResourceFile, loan=None) -> dict:
         "sha256": row.sha256,
         "content_type": row.content_type,
         "download_url": url_for("files.download", file_id=row.id, _external=True),
+        "state": row.state,  # processing (a derive job is queued), ready or failed (see derive_error)
     }
     if loan is not None:
         from library.lending import links

@@ -1,4 +1,4 @@
-"""Creating and reading resources: validation, storing originals, derived files and the change log."""
+"""Creating and reading resources: validation, storing originals, queueing their derivation, the change log."""
 
 from __future__ import annotations
 
@@ -189,7 +189,8 @@ def check_files(files: Sequence[IncomingFile]) -> list[str]:
 def create_resource(
     actor: User | None, data: Mapping[str, object], files: Sequence[IncomingFile]
 ) -> Resource:
-    """Validate, store the originals and derived files, then write the rows and the change log."""
+    """Validate, store the originals, then write the rows, a derive job per new content and the
+    change log in one transaction; derivation runs later in `flask worker` (library/resources/jobs.py)."""
     if actor is None:
         raise PermissionDenied(_("请先登录再上传"))
     clean = validate_metadata(data)
@@ -227,6 +228,11 @@ def create_resource(
             resource.published_at = utcnow()
         session.add(resource)
         session.flush()
+        from library.resources.jobs import enqueue_derive  # it imports this module
+
+        for row in rows:
+            if row.state == "processing":
+                enqueue_derive(session, row)
         session.add(ResourceEvent(resource_id=resource.id, actor_id=actor.id, action="create",
                                   from_status="", to_status=status))
         if status == "published":
@@ -250,8 +256,8 @@ def derived_base(sha256: str) -> str:
 
 def _store_file(storage, session, incoming: IncomingFile, content_type: str, position: int,
                 created_keys: list[str]) -> ResourceFile:
-    """Derive from the local file, then store the original (deduplicated by SHA-256) and the
-    derived images; return the unsaved row."""
+    """Store the original (deduplicated by SHA-256); return the unsaved row, `ready` with its twin's
+    derived data when the same content was derived before, else `processing` (a job derives it)."""
     key = content_key(incoming.sha256)
     row = ResourceFile(
         position=position,
@@ -260,25 +266,21 @@ def _store_file(storage, session, incoming: IncomingFile, content_type: str, pos
         size=incoming.size,
         sha256=incoming.sha256,
         storage_key=key,
+        state="processing",
     )
     # The same content was derived before: reuse it instead of decoding a video twice.
     twin = session.scalar(
         select(ResourceFile)
-        .where(ResourceFile.sha256 == incoming.sha256, ResourceFile.derive_error.is_(None))
+        .where(ResourceFile.sha256 == incoming.sha256, ResourceFile.state == "ready",
+               ResourceFile.derive_error.is_(None))
         .limit(1)
     )
-    derived = None
     if twin is not None:
         row.thumbnail_key, row.poster_key = twin.thumbnail_key, twin.poster_key
         row.duration_seconds, row.text = twin.duration_seconds, twin.text
-    else:
-        # Derive before storing: the upload spool may be moved into the storage, and reading it
-        # here avoids fetching a large original back from object storage.
-        derived = ingest.derive(incoming.path, content_type)
+        row.state = "ready"
     if storage.put_file(incoming.path, key, content_type, move=incoming.owned):
         created_keys.append(key)
-    if derived is not None:
-        apply_derived(storage, row, derived, created_keys)
     return row
 
 

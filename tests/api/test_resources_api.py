@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from library.db import get_session
 from library.resources.models import Resource, ResourceFile
 from library.search.models import ChangeLog
-from tests.support.app import bearer, build_world, upload
+from tests.support.app import bearer, build_world, run_jobs, upload
 
 
 @pytest.fixture
@@ -47,9 +47,16 @@ def test_upload_returns_the_resource_with_its_files(api, sample_dir):
     assert pdf["name"] == "光合作用.pdf" and pdf["content_type"] == "application/pdf"
     assert pdf["sha256"] == hashlib.sha256((sample_dir / "光合作用.pdf").read_bytes()).hexdigest()
     assert pdf["size"] == (sample_dir / "光合作用.pdf").stat().st_size
-    assert "thumbnail_url" in pdf and "thumbnail_url" in png  # a PDF's first page, an image scaled down
+    # The upload answers once the originals are stored; the worker derives them afterwards.
+    assert pdf["state"] == png["state"] == "processing"
+    assert "thumbnail_url" not in pdf and "thumbnail_url" not in png
     status, data, _ = _get_file(client, pdf["download_url"])
     assert status == 200 and data == (sample_dir / "光合作用.pdf").read_bytes()
+    assert run_jobs(app).done == 2
+    body = client.get(f"/api/v1/resources/{body['id']}").json
+    pdf, png = body["files"]
+    assert pdf["state"] == png["state"] == "ready"
+    assert "thumbnail_url" in pdf and "thumbnail_url" in png  # a PDF's first page, an image scaled down
     thumb = client.get(png["thumbnail_url"])
     assert thumb.status_code == 200 and thumb.content_type == "image/jpeg"
     assert client.get(f"/api/v1/resources/{body['id']}").json["files"] == body["files"]
@@ -93,6 +100,10 @@ def test_a_pdf_is_found_by_a_word_only_inside_it(api, sample_dir):
     app, client, world = api
     created = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="生物实验记录",
                      subject="biology", stage="senior", abstract="").json
+    # The title is searchable at once; the text inside once the worker has extracted it.
+    assert client.get("/api/v1/search", query_string={"q": "生物实验记录"}).json["total"] == 1
+    assert client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json["total"] == 0
+    run_jobs(app)
     result = client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json
     assert result["total"] == 1
     hit = result["hits"][0]
@@ -153,7 +164,10 @@ def test_s3_downloads_can_be_streamed_by_the_app(tmp_path, migrated_sqlite, s3_e
 def test_video_gets_a_poster_and_duration(api, sample_dir):
     app, client, world = api
     body = upload(client, world.host_token, [sample_dir / "课堂实录.mp4"], kind="lesson_video").json
-    file = body["files"][0]
+    assert body["files"][0]["state"] == "processing" and "poster_url" not in body["files"][0]
+    run_jobs(app)  # on S3 the job fetches the original back from the bucket
+    file = client.get(f"/api/v1/resources/{body['id']}").json["files"][0]
+    assert file["state"] == "ready"
     assert file["content_type"] == "video/mp4"
     assert file["duration_seconds"] == pytest.approx(3.0, abs=0.2)
     poster = client.get(file["poster_url"])
@@ -165,7 +179,10 @@ def test_a_broken_pdf_keeps_the_upload_and_records_why(app, sample_dir):
     world = build_world(app)
     response = upload(client, world.host_token, [sample_dir / "broken.pdf"], title="损坏的论文")
     assert response.status_code == 201
-    assert response.json["files"][0]["derive_error"]
+    assert response.json["files"][0]["state"] == "processing"
+    run_jobs(app)
+    file = client.get(f"/api/v1/resources/{response.json['id']}").json["files"][0]
+    assert file["state"] == "failed" and file["derive_error"]
     assert client.get("/api/v1/search", query_string={"q": "损坏"}).json["total"] == 1
 
 
@@ -257,6 +274,7 @@ def test_reindex_after_deleting_the_index_gives_the_same_results(app, sample_dir
     upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="光合作用")
     upload(client, world.host_token, [sample_dir / "群文阅读.pptx"], title="群文阅读课例", subject="chinese")
     upload(client, world.host_token, [sample_dir / "教学设计.docx"], title="分数的初步认识")
+    run_jobs(app)
     queries = ["胡萝卜素", "家国情怀", "分数", "课例", ""]
     before = [client.get("/api/v1/search", query_string={"q": q}).json for q in queries]
     shutil.rmtree(app.config["INDEX_DIR"])

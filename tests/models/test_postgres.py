@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import inspect
 
-from tests.support.app import build_world, make_app, upload
+from tests.support.app import build_world, make_app, run_jobs, upload
 
 pytestmark = pytest.mark.postgres
 
@@ -20,6 +20,8 @@ def test_migrations_and_upload_on_postgresql(tmp_path, pg_url, sample_dir):
     body = upload(client, world.host_token, [sample_dir / "光合作用.pdf", sample_dir / "光合作用.pdf"],
                   title="光合作用", authors="陈静、王丽").json
     assert body["authors"] == ["陈静", "王丽"] and len(body["files"]) == 2
+    assert [f["state"] for f in body["files"]] == ["processing", "processing"]
+    assert run_jobs(app).done == 2  # claimed with FOR UPDATE SKIP LOCKED
     assert client.get("/api/v1/search", query_string={"q": "胡萝卜素"}).json["total"] == 1
     for procs in ("1", "2"):  # one process, and forked writers beside an open PostgreSQL cursor
         assert app.test_cli_runner().invoke(args=["reindex", "--procs", procs]).exit_code == 0

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from library.audit.models import AuditEntry
 from library.db import get_session
 from library.resources.models import ResourceEvent
-from tests.support.app import bearer, build_world, upload
+from tests.support.app import bearer, build_world, run_jobs, upload
 
 
 def _audit(app, action):
@@ -80,6 +80,7 @@ def test_delete_removes_rows_index_and_unshared_objects(app, sample_dir):
     world = build_world(app)
     first = upload(client, world.host_token, [sample_dir / "光合作用.pdf", sample_dir / "校园植物.png"]).json
     second = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="共用文件").json
+    run_jobs(app)
     storage = app.extensions["storage"]
     before = set(storage.iter_keys())
     assert client.delete(f"/api/v1/resources/{first['id']}", headers=bearer(world.teacher_token)).status_code == 403

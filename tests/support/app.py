@@ -1,4 +1,5 @@
-"""Helpers for tests of the app: build one, a small world of users and a studio, sign in, upload."""
+"""Helpers for tests of the app: build one, a small world of users and a studio, sign in, upload,
+run the background jobs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from library import create_app
 from library.accounts import service as accounts
-from library.cli import upgrade_database
+from library.cli import run_worker_once, upgrade_database
 from library.studios import service as studios
 
 PASSWORD = "correct horse battery"
@@ -95,3 +96,11 @@ def login(client, username: str, password: str = PASSWORD):
 def county_today() -> date:
     """The county's calendar day (Asia/Shanghai), which loans and agreements are judged by."""
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def run_jobs(app):
+    """Run what `flask worker --once` runs (every due job, then the change log into the index, loan
+    sweep, mail): derived thumbnails, posters and text exist after it, not right after an upload."""
+    with app.app_context():
+        report, _applied = run_worker_once()
+    return report

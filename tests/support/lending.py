@@ -16,7 +16,7 @@ from library.accounts import service as accounts
 from library.db import get_session
 from library.lending.models import Loan
 from library.studios import service as studios
-from tests.support.app import PASSWORD, World, bearer, build_world, county_today, upload
+from tests.support.app import PASSWORD, World, bearer, build_world, county_today, run_jobs, upload
 
 # A fixed "now" for scripted tests: services take `now`, nothing patches the clock.
 MARCH = datetime(2026, 3, 2, 9, 0)
@@ -56,7 +56,7 @@ def build_lending(app, client, sample_dir) -> Lending:
         return response.json["id"]
 
     pdf, png = sample_dir / "光合作用.pdf", sample_dir / "校园植物.png"
-    return Lending(
+    lend = Lending(
         world=world,
         school_token=tokens[0],
         other_school_token=tokens[1],
@@ -69,6 +69,8 @@ def build_lending(app, client, sample_dir) -> Lending:
         other_studio_lendable=make(tokens[3], [pdf], title="群文阅读课例", studio="li-chinese", subject="chinese",
                                    stage="junior", visibility="lendable"),
     )
+    run_jobs(app)  # thumbnails, posters and text, as the worker makes them
+    return lend
 
 
 def agreement_body(**overrides) -> dict:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from library.db import get_session
 from library.resources.models import Resource
-from tests.support.app import build_world, csrf_token, login, make_app, upload
+from tests.support.app import build_world, csrf_token, login, make_app, run_jobs, upload
 
 JSON = {"Accept": "application/json"}
 
@@ -127,6 +127,7 @@ def test_resource_page_previews_each_file_and_lists_related(app, sample_dir):
                   [sample_dir / "光合作用.pdf", sample_dir / "校园植物.png", sample_dir / "教学设计.docx"],
                   title="三种文件的成果", publish="true").json
     upload(client, world.host_token, [sample_dir / "群文阅读.pptx"], title="同工作室的另一个", publish="true")
+    run_jobs(app)
     pdf, png, docx = body["files"]
     html = client.get(f"/resources/{body['id']}").get_data(as_text=True)
     assert f'<iframe src="/files/{pdf["id"]}/download?inline=1"' in html

@@ -14,7 +14,7 @@ from tests.support.app import PASSWORD, csrf_token, login, upload
 
 PAGES = {
     "admin": ["/admin/users", "/admin/subjects", "/admin/schools", "/admin/studios", "/admin/studios/wang-math",
-              "/admin/audit", "/account", "/upload", "/assessment/indicators", "/agreements/new",
+              "/admin/audit", "/admin/jobs", "/account", "/upload", "/assessment/indicators", "/agreements/new",
               "/studios/wang-math/activities", "/notifications"],
     "wangli": ["/account", "/upload", "/review", "/admin/studios/wang-math", "/studios/wang-math/activities"],
 }

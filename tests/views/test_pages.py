@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from library.db import get_session
 from library.resources.models import Resource
-from tests.support.app import build_world, csrf_token, login, upload
+from tests.support.app import build_world, csrf_token, login, run_jobs, upload
 
 
 def test_home_lists_subjects_studios_and_newest(app, sample_dir):
@@ -30,9 +30,12 @@ def test_resource_page_plays_video_with_poster(app, sample_dir):
     world = build_world(app)
     body = upload(client, world.host_token, [sample_dir / "课堂实录.mp4"], kind="lesson_video",
                   keywords="分数，直观模型").json
-    html = client.get(f"/resources/{body['id']}").get_data(as_text=True)
     file_id = body["files"][0]["id"]
-    assert "<video" in html and f"/files/{file_id}/poster" in html
+    html = client.get(f"/resources/{body['id']}").get_data(as_text=True)
+    assert "<video" in html and "正在处理…" in html and f"/files/{file_id}/poster" not in html
+    run_jobs(app)
+    html = client.get(f"/resources/{body['id']}").get_data(as_text=True)
+    assert "<video" in html and f"/files/{file_id}/poster" in html and "正在处理…" not in html
     assert f"/files/{file_id}/download?inline=1" in html
     assert "/search?q=%E5%88%86%E6%95%B0" in html  # keywords link to searches
     assert "王丽数学名师工作室" in html
@@ -43,6 +46,7 @@ def test_search_page_shows_highlights_and_facets(app, sample_dir):
     world = build_world(app)
     upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="生物实验", subject="biology",
            stage="senior")
+    run_jobs(app)
     html = client.get("/search?q=胡萝卜素").get_data(as_text=True)
     assert "生物实验" in html and "<mark" in html and "正文" in html
     assert "生物" in html and "subject=biology" in html

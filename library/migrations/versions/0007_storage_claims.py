@@ -1,14 +1,14 @@
 """storage claims: objects an upload in flight uses, or one being deleted
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03 08:20:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Background jobs: a queue in the database that `flask worker` runs (derivation of uploads first)."""

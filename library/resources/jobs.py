@@ -1,0 +1,73 @@
+"""The derive job: thumbnail, poster, duration and text made from a stored original after its upload
+has answered (the file shows `processing` until then, `ready` or `failed` after)."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from library.jobs import service as jobs
+from library.db import on_commit, on_rollback
+from library.resources import claims, ingest
+from library.resources.models import ResourceFile
+from library.resources.service import apply_derived, content_keys
+from storage import LocalStorage
+
+DERIVE = "derive"
+
+
+@contextmanager
+def local_original(storage, key: str) -> Iterator[Path]:
+    """The original as a local file: read in place from local storage, else fetched to a temp file."""
+    if isinstance(storage, LocalStorage):
+        yield storage.local_path(key)
+        return
+    with tempfile.TemporaryDirectory(dir=current_app.config["SPOOL_DIR"]) as tmp:
+        local = Path(tmp) / "original"
+        storage.download_to(key, local)
+        yield local
+
+
+def derive_file(session: Session, payload: dict) -> str | None:
+    """Derive one file; a file that cannot be derived ends `failed` with the reason (not retried:
+    the same bytes fail the same way). The change-log row brings its text to the search index."""
+    row = session.get(ResourceFile, payload["file_id"])
+    if row is None:  # the resource was deleted meanwhile
+        return None
+    storage = current_app.extensions["storage"]
+    with local_original(storage, row.storage_key) as path:
+        derived = ingest.derive(path, row.content_type)
+    # The derived images are shared by content: claimed until this row refers to them (claims.py).
+    token = claims.claim_for_use(content_keys(row.sha256))
+    on_commit(session, "release the derive job's claims", lambda: claims.release(token))
+    on_rollback(session, "release the derive job's claims", lambda: claims.release(token))
+    apply_derived(storage, row, derived, [])
+    row.state = "failed" if derived.error else "ready"  # the flush logs the change for search
+    return derived.error
+
+
+def give_up(session: Session, payload: dict, reason: str) -> None:
+    """Every attempt failed (storage unreachable, the worker killed …): the file shows why."""
+    row = session.get(ResourceFile, payload["file_id"])
+    if row is not None:
+        row.state, row.derive_error = "failed", reason
+
+
+def retried(session: Session, payload: dict) -> None:
+    """Retried by hand: the file is being processed again."""
+    row = session.get(ResourceFile, payload["file_id"])
+    if row is not None and row.state == "failed":
+        row.state, row.derive_error = "processing", None
+
+
+def enqueue_derive(session: Session, row: ResourceFile) -> None:
+    """Queue the derivation of a file row (flushed: it has its id) in the caller's transaction."""
+    jobs.enqueue(session, DERIVE, {"file_id": row.id, "resource_id": row.resource_id})
+
+
+jobs.register(DERIVE, derive_file, on_give_up=give_up, on_retry=retried, max_attempts=5)
