@@ -13,7 +13,7 @@ from search_index import highlights
 from search_index.analysis import education_terms, is_han, synonyms, words
 from search_index.documents import Audience, Hit, SearchResult
 from search_index.columns import numeric
-from search_index.engine import view_of
+from search_index.engine import View, view_of
 from search_index.facets import facet_counts
 from search_index.ordering import top
 from search_index.querying import (
@@ -127,6 +127,26 @@ def _suggest(
     return did_you_mean, related[:MAX_RELATED]
 
 
+def _facets(
+    view: View, q: Query | None, mask: np.ndarray, filters: Mapping[str, Sequence[str]] | None,
+    audience: Audience,
+) -> dict[str, dict[str, int]]:
+    """Counts per value of every facet field over the matches. A field with an active filter
+    counts over the matches of every *other* filter, so its own values stay visible."""
+    counts: dict[str, dict[str, int]] = {}
+    active = active_filter_fields(filters)
+    matched = None
+    for name in FACET_FIELDS:
+        if name in active:
+            if matched is None:
+                matched = view.evaluate(q, scored=False).mask
+            others = view.filter_mask(filter_query(filters, audience, skip=name))
+            counts[name] = facet_counts(view, name, matched & others)
+        else:
+            counts[name] = facet_counts(view, name, mask)
+    return counts
+
+
 def run_search(
     searcher: Searcher,
     text: str,
@@ -153,8 +173,7 @@ def run_search(
 
     # Narrow first (fast, and what was meant almost always); then wider recall with every word;
     # then any of the words, which the page must say.
-    match = "all"
-    q = user_query(parsed, match="all", wide=False)
+    match, q = "all", user_query(parsed, match="all", wide=False)
     mask, score = execute(q)
     total = int(np.count_nonzero(mask))
     if not total and parsed.required:
@@ -162,28 +181,12 @@ def run_search(
         if len(parsed.required) > 1:
             stages.append(("any", user_query(parsed, match="any")))
         for stage, wider in stages:
-            if wider is None:
-                continue
-            wide_mask, wide_score = execute(wider)
-            wide_total = int(np.count_nonzero(wide_mask))
-            if wide_total:
-                q, mask, score, total, match = wider, wide_mask, wide_score, wide_total, stage
+            wide_mask, wide_score = execute(wider) if wider is not None else (mask, score)
+            if wider is not None and np.count_nonzero(wide_mask):
+                q, mask, score, match = wider, wide_mask, wide_score, stage
+                total = int(np.count_nonzero(mask))
                 break
-
-    counts: dict[str, dict[str, int]] = {}
-    if facets:
-        active = active_filter_fields(filters)
-        matched = None
-        for name in FACET_FIELDS:
-            if name in active:
-                # A field with an active filter counts over the matches of every *other* filter,
-                # so its own values stay visible.
-                if matched is None:
-                    matched = view.evaluate(q, scored=False).mask
-                others = view.filter_mask(filter_query(filters, audience, skip=name))
-                counts[name] = facet_counts(view, name, matched & others)
-            else:
-                counts[name] = facet_counts(view, name, mask)
+    counts = _facets(view, q, mask, filters, audience) if facets else {}
     did_you_mean: str | None = None
     related: list[str] = []
     if parsed.required and (match == "any" or not total):
@@ -200,7 +203,7 @@ def run_search(
         page=page,
         per_page=per_page,
         hits=hits,
-        facets=counts if facets else {},
+        facets=counts,
         match=match,
         did_you_mean=did_you_mean,
         related=related,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from library.search import indexing
 from search_index.generations import Generations
-from tests.support.app import build_world, upload
+from tests.support.app import build_world, run_jobs, upload
 
 
 def _live(home: Path) -> Path:
@@ -28,6 +28,7 @@ def test_a_damaged_index_is_reported_answered_around_and_rebuilt(app, sample_dir
     world = build_world(app)
     upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="光合作用的探究")
     upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="分数的意义")
+    run_jobs(app)  # the files' text reaches the index
     home = Path(app.config["INDEX_DIR"])
     index = app.extensions["search_index"]
     assert index.compact()  # the generation before is kept: the fallback

@@ -80,7 +80,8 @@ def throttle_uploads(wsgi_app, rate: int):
 
 
 class LiveServer:
-    """The app served by a werkzeug server thread on a free 127.0.0.1 port."""
+    """The app served by a werkzeug server thread on a free 127.0.0.1 port, with the worker
+    (`flask worker`'s pass: jobs, index, mail) polling beside it, as `make run` starts them."""
 
     def __init__(self, app):
         from werkzeug.serving import make_server
@@ -94,8 +95,38 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, name="live-server", daemon=True)
         self.thread.start()
+        self._stopping = threading.Event()
+        self.worker = threading.Thread(target=self._work, name="live-worker", daemon=True)
+        self.worker.start()
+
+    def _work(self):
+        from library.cli import run_worker_once
+
+        while not self._stopping.wait(0.3):
+            with self.app.app_context():
+                run_worker_once(20)
+
+    def wait_for_jobs(self, timeout: float = 60.0) -> None:
+        """Until the worker has run every queued job (derived posters, thumbnails, text)."""
+        from sqlalchemy import func, select
+
+        from library.db import get_session
+        from library.jobs.models import Job
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.app.app_context():
+                waiting = get_session().scalar(select(func.count(Job.id)).where(
+                    Job.state.in_(("queued", "running"))))
+            if not waiting:
+                time.sleep(0.5)  # its change log reaches the index on the same pass
+                return
+            time.sleep(0.2)
+        raise AssertionError("the worker did not finish the queued jobs")
 
     def stop(self):
+        self._stopping.set()
+        self.worker.join(timeout=30)
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)

@@ -80,6 +80,7 @@ def uploaded(browser, live_server, big_video, sample_dir):
     assert page.locator("#file-list .file-status").all_inner_texts() == ["已完成", "已完成"]
     pdf_url = page.locator("#upload-result .result-link").get_attribute("href")
     context.close()
+    live_server.wait_for_jobs()  # the worker beside the server derives posters and text
     return {"video_url": video_url, "pdf_url": pdf_url, **seen}
 
 

@@ -70,7 +70,7 @@ def test_a_failing_derivation_ends_failed_shows_why_and_can_be_retried(app, runn
     listed = runner.invoke(args=["jobs", "list", "--failed"])
     assert listed.exit_code == 0 and f"{job.id:>6}  failed" in listed.output and file["derive_error"] in listed.output
     page = client.get(f"/resources/{created['id']}").get_data(as_text=True)
-    assert "未能生成预览" in page
+    assert f"derive-error\">{file['derive_error']}<" in page  # the reason, as the JSON gives it
 
     # Only admins see the page.
     teacher = app.test_client()
