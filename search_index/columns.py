@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
@@ -11,8 +12,18 @@ from whoosh.util.numeric import byte_to_length
 
 from search_index import whoosh_internals as wi
 
-if TYPE_CHECKING:
-    from search_index.engine import View
+T = TypeVar("T")
+
+
+class View(Protocol):
+    """What these functions need of `engine.View` (a protocol, so the engine can call them)."""
+
+    n: int
+    reader: Any
+    segments: list[tuple[int, Any]]
+    live: np.ndarray
+
+    def memo(self, kind: str, key: str, make: Callable[[], T]) -> T: ...
 
 _BYTE_LENGTHS = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _LENGTH_DTYPE = wi.numeric_dtype(LENGTHS_COLUMN)
