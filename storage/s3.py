@@ -137,14 +137,11 @@ class S3Storage:
         *,
         move: bool = False,
     ) -> bool:
-        """Upload the file unless `key` holds an object of the file's size; multipart above the
-        threshold, every part sent with its SHA-256 (`ChecksumSHA256`, see `checksum`); `move` ignored."""
+        """Upload the file unless `key` exists; multipart above the threshold, every part sent with
+        its SHA-256 (`ChecksumSHA256`, see `checksum`); `move` ignored."""
         full_key = self._full_key(key)
-        try:
-            if self.size(key) == os.path.getsize(path):
-                return False
-        except ObjectNotFound:
-            pass
+        if self.exists(key):
+            return False
         extra_args: dict[str, str] = {"ChecksumAlgorithm": "SHA256"}
         if content_type:
             extra_args["ContentType"] = content_type

@@ -7,8 +7,8 @@ has run, downloads, previews, the borrow kit and the derive job read the staged 
 
 1. reads the staged file once: its SHA-256 must be the row's, and it gives the `ChecksumSHA256`
    the bucket must end up with (`S3Storage.expected_checksum`);
-2. uploads it with the transfer client (`put_file` skips an object of the right size already
-   there: a retry after a crash does not upload twice);
+2. uploads it with the transfer client (`put_file` skips an object already there: a retry after
+   a crash does not upload twice; step 3 deletes one of the wrong size or checksum);
 3. verifies the object: its size, and the server's `ChecksumSHA256` (of the whole, or of the
    8 MiB parts' SHA-256s for multipart) against the expected one; a wrong object is deleted and
    the job retried;
@@ -154,6 +154,7 @@ def _verify(storage: Storage, key: str, size: int, expected: str | None, uploade
     else:
         stored_size, checksum = storage.size(key), None
     if stored_size != size:
+        storage.delete(key)  # put_file skips an existing key: the next attempt uploads it again
         raise StorageError(f"{key}: the bucket holds {stored_size} bytes, expected {size}")
     if checksum is None:
         # An object stored before (without a checksum) or a server that keeps none: size only.
