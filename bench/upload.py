@@ -82,6 +82,7 @@ class UploadRun:
     weed_cpu: float | None
     children: list[str] = field(default_factory=list)
     direct_s3: tuple[float, float] | None = None  # (seconds, weed CPU) of a plain boto3 upload
+    move_seconds: float | None = None  # S3: the worker's move job (staging → bucket, verified)
 
     @property
     def growth_mib(self) -> float:
@@ -167,6 +168,21 @@ class Weed:
         self.server.stop()
 
 
+def run_moves(env: dict[str, str]) -> float:
+    """Run the data directory's jobs (bench/run_jobs.py); the seconds the move job took."""
+    import json
+
+    proc = subprocess.run([sys.executable, "-m", "bench.run_jobs"], cwd=Path(__file__).resolve().parent.parent,
+                          env=env, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        raise RuntimeError(f"running the jobs failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    times = json.loads(proc.stdout.strip().splitlines()[-1])
+    moves = times.get("move") or []
+    if not moves or any(outcome != "done" for _, outcome in moves):
+        raise RuntimeError(f"a move job did not end done: {times}\n{proc.stderr[-2000:]}")
+    return float(moves[-1][0])  # the warm-up's move ran first
+
+
 def upload_run(backend: str, run: int, bench_file: BenchFile, warmup: Path, workdir: Path,
                weed: Weed | None, log, py_spy: str | None = None,
                wsgi_app: str = "wsgi:app") -> UploadRun:
@@ -215,6 +231,16 @@ def upload_run(backend: str, run: int, bench_file: BenchFile, warmup: Path, work
             if stored.get("derive_error") or "poster_url" not in stored:
                 log(f"    note: no poster derived: {stored.get('derive_error')}")
             key = content_key(bench_file.sha256)
+            move_seconds = None
+            if weed:
+                # The request ended once the original was staged; the worker's move job puts it
+                # into the bucket (timed apart, in its own process, like `flask worker`).
+                staged = data_dir / "staging" / key
+                if not staged.is_file():
+                    raise RuntimeError(f"the upload did not stage {key}")
+                move_seconds = run_moves(env)
+                if staged.exists():
+                    raise RuntimeError(f"the staged copy of {key} is still there after the move")
             size = (weed.object_size(key) if weed
                     else (data_dir / "storage" / key).stat().st_size)
             if size != bench_file.size:
@@ -235,6 +261,7 @@ def upload_run(backend: str, run: int, bench_file: BenchFile, warmup: Path, work
         rss_before_kib=before["VmRSS"], hwm_after_kib=after["VmHWM"], rss_after_kib=after["VmRSS"],
         sampled_peak_kib=sampler.peak_rss_kib, peak_was_reset=was_reset,
         worker_cpu=own_after - own_before, children_cpu=kids_after - kids_before, weed_cpu=weed_cpu,
+        move_seconds=move_seconds,
         children=[f"{c.name}: VmHWM {c.peak_hwm_kib / 1024:.0f} MiB (seen for {c.last_seen - c.first_seen:.2f} s)"
                   for c in sampler.seen.values()],
     )
@@ -483,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"(sampled peak {r.sampled_peak_kib / 1024:.0f} MiB), worker CPU {r.worker_cpu:.1f}s"
                     + (f", weed CPU {r.weed_cpu:.1f}s" if r.weed_cpu is not None else "")
                     + (f", {'; '.join(r.children)}" if r.children else ""))
+                if r.move_seconds is not None:
+                    log(f"run {run} {backend}: the worker's move job (staging → bucket, verified) "
+                        f"{r.move_seconds:.2f}s, {bench_file.size / MB / r.move_seconds:.0f} MB/s")
         info["seconds"] = time.monotonic() - started
         body = report(args, info, bench_file, baselines, runs, command)
         print()

@@ -70,6 +70,8 @@ def load_config(app, overrides: dict[str, Any] | None = None) -> None:
         raise ConfigError(f"LIBRARY_DATA_DIR: {data_dir} is not writable")
     cfg["DATA_DIR"] = str(data_dir)
     cfg["SPOOL_DIR"] = str(data_dir / "tmp")
+    # With S3, uploads are staged here (the spool's filesystem: renamed in) until moved to the bucket.
+    cfg["STAGING_DIR"] = str(data_dir / "staging")
 
     cfg["DATABASE_URL"] = str(cfg["DATABASE_URL"] or f"sqlite:///{data_dir / 'library.db'}")
     try:

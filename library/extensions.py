@@ -8,7 +8,7 @@ from flask import Flask
 
 from library.config import ConfigError
 from search_index import SearchIndex, configure_jieba
-from storage import S3Storage, StorageError, make_s3_client, storage_from_url
+from storage import LocalStorage, S3Storage, StorageError, make_s3_client, storage_from_url
 
 
 def init_storage(app: Flask) -> None:
@@ -25,6 +25,8 @@ def init_storage(app: Flask) -> None:
         # presigned URLs are signed for that address.
         storage.presign_client = make_s3_client(str(public_url))
     app.extensions["storage"] = storage
+    # An upload into S3 is staged on local disk and moved to the bucket by a job (resources/staging.py).
+    app.extensions["staging"] = LocalStorage(app.config["STAGING_DIR"]) if isinstance(storage, S3Storage) else None
 
 
 def init_search(app: Flask) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +13,7 @@ from typing import Any, BinaryIO, cast
 import boto3
 from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
+from s3transfer.utils import ChunksizeAdjuster
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -134,11 +137,14 @@ class S3Storage:
         *,
         move: bool = False,
     ) -> bool:
-        """Upload the file unless `key` exists; multipart above the threshold, `move` ignored."""
+        """Upload the file unless `key` exists; multipart above the threshold, every part sent with
+        its SHA-256 (`ChecksumSHA256`, see `checksum`); `move` ignored."""
         full_key = self._full_key(key)
         if self.exists(key):
             return False
-        extra_args = {"ContentType": content_type} if content_type else None
+        extra_args: dict[str, str] = {"ChecksumAlgorithm": "SHA256"}
+        if content_type:
+            extra_args["ContentType"] = content_type
         # Multipart objects only appear on CompleteMultipartUpload, so readers never see a part.
         with self._translated("upload", key):
             self.transfer_client.upload_file(
@@ -146,6 +152,40 @@ class S3Storage:
                 ExtraArgs=extra_args, Config=self.transfer_config,
             )
         return True
+
+    def checksum(self, key: str) -> tuple[int, str | None]:
+        """The object's size and the `ChecksumSHA256` the server keeps for it (None when it has none:
+        uploaded without one, or a server without checksums); compare with `expected_checksum`."""
+        with self._translated("head", key):
+            head = self.client.head_object(Bucket=self.bucket, Key=self._full_key(key), ChecksumMode="ENABLED")
+        return int(head["ContentLength"]), head.get("ChecksumSHA256")
+
+    def expected_checksum(self, path: str | os.PathLike[str]) -> tuple[str, str]:
+        """Read the file once: its SHA-256 (hex) and the `ChecksumSHA256` an upload of it by
+        `put_file` gets: base64 SHA-256 of the bytes, or, multipart, base64 SHA-256 of the parts'
+        SHA-256 digests with "-<parts>" (parts sized as the transfer manager sizes them)."""
+        size = os.path.getsize(path)
+        whole = hashlib.sha256()
+        parts: list[bytes] = []
+        multipart = size >= self.transfer_config.multipart_threshold
+        part_size = ChunksizeAdjuster().adjust_chunksize(self.transfer_config.multipart_chunksize, size)
+        with open(path, "rb") as fh:
+            while True:
+                part = hashlib.sha256()
+                left = part_size if multipart else size
+                read = 0
+                while left > 0 and (chunk := fh.read(min(left, MIB))):
+                    whole.update(chunk)
+                    part.update(chunk)
+                    left -= len(chunk)
+                    read += len(chunk)
+                if not multipart:
+                    return whole.hexdigest(), base64.b64encode(part.digest()).decode()
+                if not read:
+                    break
+                parts.append(part.digest())
+        composite = base64.b64encode(hashlib.sha256(b"".join(parts)).digest()).decode()
+        return whole.hexdigest(), f"{composite}-{len(parts)}"
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         """Write `data` at `key`, replacing any previous object."""

@@ -38,7 +38,7 @@ from library.jobs.models import Job
 log = logging.getLogger(__name__)
 
 # The modules whose import registers their handlers (like library/tables.py for models).
-HANDLER_MODULES = ("library.resources.jobs",)
+HANDLER_MODULES = ("library.resources.jobs", "library.resources.staging")
 
 # A handler does the work of one job in the session it is given (the runner commits it together with
 # the job's new state) and returns None, or a reason when the work is done but its result is a

@@ -24,6 +24,7 @@ from library.db import utcnow
 from library.errors import Conflict
 from library.lending.loans import active_school_loans, get_loan
 from library.lending.models import Loan
+from storage import ObjectNotFound
 
 UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
@@ -47,6 +48,7 @@ class Entry:
     size: int = 0
     sha256: str | None = None  # known for originals (stored at upload); computed for the rest
     compress: bool = False
+    staged: bool = False  # an original still in the staging area (not moved to the bucket yet)
 
 
 class _Sink:
@@ -110,7 +112,8 @@ def plan(loans: list[Loan], render_index: Callable[[list[dict], dict], str],
                 name, n = f"{n}-{base}", n + 1
             used.add(name.lower())
             path = f"files/{folder}/{name}"
-            entries.append(Entry(path, key=f.storage_key, size=f.size, sha256=f.sha256))
+            entries.append(Entry(path, key=f.storage_key, size=f.size, sha256=f.sha256,
+                                 staged=f.location == "staged"))
             thumb = None
             if f.thumbnail_key or f.poster_key:
                 thumb = f"thumbs/{f.id}.jpg"
@@ -135,13 +138,26 @@ def plan(loans: list[Loan], render_index: Callable[[list[dict], dict], str],
 def archive(loans: list[Loan], render_index: Callable[[list[dict], dict], str]) -> Iterator[bytes]:
     """The borrow kit of these loans as a ZIP stream. Everything it needs is read now, so it can
     be sent after the request's database session is gone (a download of several GB holds none)."""
-    return stream(plan(loans, render_index), current_app.extensions["storage"])
+    return stream(plan(loans, render_index), current_app.extensions["storage"],
+                  staging=current_app.extensions.get("staging"))
+
+
+def _chunks(entry: Entry, storage, staging):
+    """A stored entry's bytes: from the staging area while staged (from the storage once its move
+    has deleted the staged copy)."""
+    if entry.staged and staging is not None:
+        try:
+            return staging.iter_range(entry.key)
+        except ObjectNotFound:
+            pass
+    return storage.iter_range(entry.key)
 
 
 def stream(entries: list[Entry], storage, now: datetime | None = None,
-           zip64_from: int = ZIP64_FROM) -> Iterator[bytes]:
+           zip64_from: int = ZIP64_FROM, staging=None) -> Iterator[bytes]:
     """The ZIP, chunk by chunk; SHA256SUMS (stored digests for originals) comes last. Entries of
-    `zip64_from` bytes or more get ZIP64 headers (sizes past 4 GiB)."""
+    `zip64_from` bytes or more get ZIP64 headers (sizes past 4 GiB); staged originals are read
+    from `staging`."""
     stamp_time = (now or utcnow()).timetuple()[:6]
     sink = _Sink()
     sums: list[str] = []
@@ -160,7 +176,7 @@ def stream(entries: list[Entry], storage, now: datetime | None = None,
                 if entry.size >= 0:
                     info.file_size = entry.size
                 with archive.open(info, "w", force_zip64=entry.size >= zip64_from) as out:
-                    with storage.iter_range(entry.key) as chunks:
+                    with _chunks(entry, storage, staging) as chunks:
                         for chunk in chunks:
                             out.write(chunk)
                             if entry.sha256 is None:

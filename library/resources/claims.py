@@ -116,15 +116,19 @@ def in_use(keys: Iterable[str], *, session: Session | None = None) -> set[str]:
 
 
 def delete_unused(storage: Storage, keys: Iterable[str]) -> list[str]:
-    """Delete those of keys no committed row and no upload in flight uses; return the deleted."""
+    """Delete those of keys no committed row and no upload in flight uses, from the storage and
+    from the staging area (an original not moved yet); return the deleted."""
     wanted = {k for k in keys if k}
     if not wanted:
         return []
+    staging = current_app.extensions.get("staging")
     token = _add(wanted, "delete")
     deleted = []
     try:
         for key in sorted(wanted - in_use(wanted)):
             try:
+                if staging is not None:
+                    staging.delete(key)
                 storage.delete(key)
                 deleted.append(key)
             except StorageError:
@@ -132,6 +136,41 @@ def delete_unused(storage: Storage, keys: Iterable[str]) -> list[str]:
     finally:
         release(token)
     return deleted
+
+
+def staged_in_use(keys: Iterable[str], *, session: Session | None = None) -> set[str]:
+    """Which of keys a committed `staged` row or a live `use` claim refers to."""
+    wanted = {k for k in keys if k}
+    if not wanted:
+        return set()
+    own = session is None
+    session = session or _session()
+    try:
+        used = set(session.scalars(select(ResourceFile.storage_key).where(
+            ResourceFile.storage_key.in_(wanted), ResourceFile.location == "staged")))
+        used |= set(session.scalars(select(StorageClaim.key).where(
+            StorageClaim.key.in_(wanted), StorageClaim.purpose == "use",
+            StorageClaim.created_at > utcnow() - USE_LIFETIME)))
+        return used
+    finally:
+        if own:
+            session.close()
+
+
+def delete_unused_staged(staging: Storage, keys: Iterable[str]) -> list[str]:
+    """Delete the staged copies of keys no staged row and no upload in flight uses (after a move
+    committed: the bucket has them); return the deleted."""
+    wanted = {k for k in keys if k}
+    if not wanted:
+        return []
+    token = _add(wanted, "delete")
+    try:
+        unused = sorted(wanted - staged_in_use(wanted))
+        for key in unused:
+            staging.delete(key)
+    finally:
+        release(token)
+    return unused
 
 
 def sweep_lapsed() -> int:

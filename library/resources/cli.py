@@ -54,11 +54,18 @@ def storage_check(delete_orphans: bool, grace_hours: float) -> None:
     for key in report.incomplete_uploads:
         state = "aborted" if key in report.aborted_uploads else "left alone (younger than the grace)"
         click.echo(f"incomplete multipart upload: {key} ({state})")
+    for file_id, key, job_id, error in report.stuck_staged:
+        why = f"move job {job_id} failed: {error}" if job_id else "its move job has not run yet"
+        click.echo(f"staged for over {grace_hours:g} h: file {file_id} → {key} ({why})")
+    for key in report.staged_leftovers:
+        click.echo(f"{'deleted' if key in report.deleted_staged else 'leftover'} staged copy: {key}")
     click.echo(f"missing: {len(report.missing)}, orphans: {len(report.orphans)}, deleted: {len(report.deleted)}")
+    if report.stuck_staged:
+        click.echo(f"staged, not moved to the bucket: {len(report.stuck_staged)}")
     if report.incomplete_uploads:
         click.echo(f"incomplete multipart uploads: {len(report.incomplete_uploads)}, "
                    f"aborted: {len(report.aborted_uploads)}")
-    if report.missing:
+    if report.missing or any(job_id for _, _, job_id, _ in report.stuck_staged):
         sys.exit(1)
 
 

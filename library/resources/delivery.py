@@ -1,5 +1,5 @@
 """Getting a stored file to the person asking: a presigned link straight from S3, a byte range of
-the original, a derived image. The views decide who may have it; this module only fetches."""
+the original (from the staging area while it is staged), a derived image. The views decide who may have it; this module only fetches."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from library.errors import NotFound
+from library.resources import staging
 from library.resources.models import ResourceFile
 from storage import ObjectNotFound, Storage
 
@@ -19,9 +20,9 @@ def _storage() -> Storage:
 
 def presigned_url(row: ResourceFile, *, inline: bool) -> str | None:
     """A short-lived URL the browser can fetch the original from directly, or None when downloads
-    go through the app (local storage, or LIBRARY_PRESIGNED_DOWNLOADS=false)."""
-    if not current_app.config["PRESIGNED_DOWNLOADS"]:
-        return None
+    go through the app (local storage, a staged original, or LIBRARY_PRESIGNED_DOWNLOADS=false)."""
+    if not current_app.config["PRESIGNED_DOWNLOADS"] or row.location == "staged":
+        return None  # a staged original is not in the bucket yet: the app streams it
     return _storage().presigned_url(
         row.storage_key,
         current_app.config["PRESIGN_SECONDS"],
@@ -34,7 +35,7 @@ def presigned_url(row: ResourceFile, *, inline: bool) -> str | None:
 def byte_range(row: ResourceFile, start: int, end: int) -> Iterator[bytes]:
     """Bytes [start, end) of the original, streamed."""
     try:
-        return _storage().iter_range(row.storage_key, start, end)
+        return staging.read_range(row.storage_key, row.location == "staged", start, end)
     except ObjectNotFound as exc:
         raise NotFound(_("文件已不在存储中，请联系管理员")) from exc
 

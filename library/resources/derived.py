@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from library.db import get_session
 from library.resources import ingest
-from library.resources.jobs import enqueue_derive, local_original
+from library.resources.jobs import enqueue_derive
+from library.resources.staging import local_original
 from library.resources.models import ResourceFile
 from library.resources.service import apply_derived
 
@@ -33,7 +34,7 @@ def rederive_all() -> tuple[int, int]:
         row = session.get(ResourceFile, file_id)
         if row is None:  # removed since the ids were read
             continue
-        with local_original(storage, row.storage_key) as local:
+        with local_original(row) as local:
             derived = ingest.derive(local, row.content_type)
         apply_derived(storage, row, derived, [])
         row.state = "failed" if derived.error else "ready"

@@ -3,11 +3,6 @@ has answered (the file shows `processing` until then, `ready` or `failed` after)
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 from flask import current_app
 from sqlalchemy.orm import Session
 
@@ -16,21 +11,9 @@ from library.db import on_commit, on_rollback
 from library.resources import claims, ingest
 from library.resources.models import ResourceFile
 from library.resources.service import apply_derived, content_keys
-from storage import LocalStorage
+from library.resources.staging import local_original
 
 DERIVE = "derive"
-
-
-@contextmanager
-def local_original(storage, key: str) -> Iterator[Path]:
-    """The original as a local file: read in place from local storage, else fetched to a temp file."""
-    if isinstance(storage, LocalStorage):
-        yield storage.local_path(key)
-        return
-    with tempfile.TemporaryDirectory(dir=current_app.config["SPOOL_DIR"]) as tmp:
-        local = Path(tmp) / "original"
-        storage.download_to(key, local)
-        yield local
 
 
 def derive_file(session: Session, payload: dict) -> str | None:
@@ -40,7 +23,7 @@ def derive_file(session: Session, payload: dict) -> str | None:
     if row is None:  # the resource was deleted meanwhile
         return None
     storage = current_app.extensions["storage"]
-    with local_original(storage, row.storage_key) as path:
+    with local_original(row) as path:  # the staged file in place while staged
         derived = ingest.derive(path, row.content_type)
     # The derived images are shared by content: claimed until this row refers to them (claims.py).
     token = claims.claim_for_use(content_keys(row.sha256))

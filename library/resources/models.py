@@ -42,6 +42,11 @@ VISIBILITIES = ("public", "internal", "studio", "lendable")
 FILE_STATES = ("processing", "ready", "failed")
 
 
+# Where a file's original is: `stored` in the storage backend, or `staged` in the local staging
+# area (DATA_DIR/staging, S3 only) until its move job has put it into the bucket.
+LOCATIONS = ("staged", "stored")
+
+
 STATUSES = ("draft", "submitted", "published", "returned", "withdrawn")
 
 
@@ -110,6 +115,9 @@ class ResourceFile(Base):
     # processing: the upload answered and a derive job is queued; ready: derived (or nothing to
     # derive); failed: derive_error says why (the original is stored and downloadable either way).
     state: Mapped[str] = mapped_column(String(16), default="ready", server_default="ready")
+    # stored: the original is in the storage backend; staged: it is in the local staging area and
+    # a `move` job will put it into the bucket (library/resources/staging.py).
+    location: Mapped[str] = mapped_column(String(8), default="stored", server_default="stored")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     resource: Mapped[Resource] = relationship(back_populates="files")

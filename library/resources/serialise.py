@@ -19,6 +19,7 @@ def file_json(row: ResourceFile, loan=None) -> dict:
         "content_type": row.content_type,
         "download_url": url_for("files.download", file_id=row.id, _external=True),
         "state": row.state,  # processing (a derive job is queued), ready or failed (see derive_error)
+        "location": row.location,  # staged (on the server's disk, a move job queued) or stored
     }
     if loan is not None:
         from library.lending import links

@@ -214,7 +214,7 @@ def create_resource(
 
     def clean_up() -> None:
         claims.release(token)
-        claims.delete_unused(storage, created_keys)
+        claims.delete_unused(storage, created_keys)  # staged copies too
 
     on_rollback(session, "remove the upload's objects", clean_up)
     try:
@@ -229,10 +229,13 @@ def create_resource(
         session.add(resource)
         session.flush()
         from library.resources.jobs import enqueue_derive  # it imports this module
+        from library.resources.staging import enqueue_move
 
         for row in rows:
             if row.state == "processing":
                 enqueue_derive(session, row)
+            if row.location == "staged":
+                enqueue_move(session, row)
         session.add(ResourceEvent(resource_id=resource.id, actor_id=actor.id, action="create",
                                   from_status="", to_status=status))
         if status == "published":
@@ -256,8 +259,9 @@ def derived_base(sha256: str) -> str:
 
 def _store_file(storage, session, incoming: IncomingFile, content_type: str, position: int,
                 created_keys: list[str]) -> ResourceFile:
-    """Store the original (deduplicated by SHA-256); return the unsaved row, `ready` with its twin's
-    derived data when the same content was derived before, else `processing` (a job derives it)."""
+    """Store the original (deduplicated by SHA-256; with S3 staged locally, `location='staged'`);
+    return the unsaved row, `ready` with its twin's derived data when the same content was derived
+    before, else `processing` (a job derives it)."""
     key = content_key(incoming.sha256)
     row = ResourceFile(
         position=position,
@@ -279,7 +283,16 @@ def _store_file(storage, session, incoming: IncomingFile, content_type: str, pos
         row.thumbnail_key, row.poster_key = twin.thumbnail_key, twin.poster_key
         row.duration_seconds, row.text = twin.duration_seconds, twin.text
         row.state = "ready"
-    if storage.put_file(incoming.path, key, content_type, move=incoming.owned):
+    staging = current_app.extensions.get("staging")
+    if staging is not None:
+        # S3: the request does not wait for the bucket; the original is staged on local disk and
+        # a `move` job puts it into the bucket (staging.py), unless the bucket already has it.
+        from library.resources.staging import stage
+
+        row.location, created = stage(staging, session, incoming.path, key, content_type, move=incoming.owned)
+    else:
+        created = storage.put_file(incoming.path, key, content_type, move=incoming.owned)
+    if created:
         created_keys.append(key)
     return row
 

@@ -50,12 +50,17 @@ def test_upload_returns_the_resource_with_its_files(api, sample_dir):
     # The upload answers once the originals are stored; the worker derives them afterwards.
     assert pdf["state"] == png["state"] == "processing"
     assert "thumbnail_url" not in pdf and "thumbnail_url" not in png
+    # On S3 the originals are staged on the app's disk until a move job puts them into the bucket.
+    staged = app.extensions["staging"] is not None
+    assert pdf["location"] == png["location"] == ("staged" if staged else "stored")
     status, data, _ = _get_file(client, pdf["download_url"])
     assert status == 200 and data == (sample_dir / "光合作用.pdf").read_bytes()
-    assert run_jobs(app).done == 2
+    assert run_jobs(app).done == (4 if staged else 2)  # derive each (and move each)
     body = client.get(f"/api/v1/resources/{body['id']}").json
     pdf, png = body["files"]
     assert pdf["state"] == png["state"] == "ready"
+    assert pdf["location"] == png["location"] == "stored"
+    assert len(_objects(app, "originals/")) == 2
     assert "thumbnail_url" in pdf and "thumbnail_url" in png  # a PDF's first page, an image scaled down
     thumb = client.get(png["thumbnail_url"])
     assert thumb.status_code == 200 and thumb.content_type == "image/jpeg"
@@ -68,10 +73,19 @@ def test_the_same_file_twice_is_stored_once(api, sample_dir):
     second = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="第二次")
     assert first.status_code == second.status_code == 201
     assert first.json["files"][0]["sha256"] == second.json["files"][0]["sha256"]
+    staging = app.extensions["staging"]
+    if staging is not None:  # S3: one staged copy shared by both, nothing in the bucket yet
+        assert len(list(staging.iter_keys("originals/"))) == 1 and _objects(app, "originals/") == []
+        run_jobs(app)
+        assert list(staging.iter_keys("originals/")) == []
     assert len(_objects(app, "originals/")) == 1
     with app.app_context():
         keys = get_session().scalars(select(ResourceFile.storage_key)).all()
+        assert set(get_session().scalars(select(ResourceFile.location))) == {"stored"}
     assert len(keys) == 2 and len(set(keys)) == 1
+    third = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="第三次")
+    assert third.json["files"][0]["location"] == "stored"  # the bucket has it: nothing staged
+    assert len(_objects(app, "originals/")) == 1 and (staging is None or list(staging.iter_keys()) == [])
 
 
 def test_a_disguised_executable_is_refused_and_leaves_nothing_behind(api, sample_dir):
@@ -138,6 +152,9 @@ def test_s3_downloads_redirect_to_a_presigned_url_that_honours_range(s3_app, sam
     video = sample_dir / "课堂实录.mp4"
     original = video.read_bytes()
     file_url = upload(client, world.host_token, [video], kind="lesson_video").json["files"][0]["download_url"]
+    staged = client.get(file_url + "?inline=1", headers={"Range": "bytes=10-19"})
+    assert staged.status_code == 206 and staged.get_data() == original[10:20]  # staged: the app streams it
+    run_jobs(s3_app)  # moved into the bucket
     response = client.get(file_url + "?inline=1")
     assert response.status_code == 302
     location = response.headers["Location"]
@@ -338,6 +355,7 @@ def test_presigned_urls_can_name_the_public_s3_address(tmp_path, migrated_sqlite
     client = app.test_client()
     world = build_world(app)
     url = upload(client, world.host_token, [sample_dir / "光合作用.pdf"]).json["files"][0]["download_url"]
+    run_jobs(app)  # moved from staging into the bucket
     location = client.get(url).headers["Location"]
     assert location.startswith(public + "/")
     import urllib.request

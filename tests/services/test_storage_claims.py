@@ -139,15 +139,16 @@ def _in_thread(call):
 
 def _downloads(app, client, token) -> list[int]:
     """Each file's download status (a local file is sent: 200; S3 redirects to the object: 302, so
-    the object is looked for as well)."""
-    storage = app.extensions["storage"]
+    the object is looked for as well, in the staging area while the original is staged)."""
+    storage, staging = app.extensions["storage"], app.extensions["staging"]
     with app.app_context():
-        files = [(f.id, f.storage_key) for r in get_session().scalars(select(Resource)) for f in r.files]
+        files = [(f.id, f.storage_key, f.location) for r in get_session().scalars(select(Resource)) for f in r.files]
     codes = []
-    for file_id, key in files:
+    for file_id, key, location in files:
         response = client.get(f"/files/{file_id}/download?inline=1", headers=bearer(token))
         response.close()
-        codes.append(200 if response.status_code in (200, 302) and storage.exists(key) else 404)
+        store = staging if location == "staged" else storage
+        codes.append(200 if response.status_code in (200, 302) and store.exists(key) else 404)
     return codes
 
 

@@ -12,7 +12,7 @@ from library.db import get_session, utcnow
 from library.resources.models import Resource, ResourceFile
 from library.stats import usage
 from library.stats.models import UsageEvent
-from tests.support.app import bearer, build_world, upload
+from tests.support.app import bearer, build_world, run_jobs, upload
 from tests.support.stats import BROWSER
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -36,6 +36,7 @@ def pdf(any_app, sample_dir):
     world = build_world(any_app)
     body = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="光合作用实验").json
     assert body["status"] == "published"
+    run_jobs(any_app)  # on S3: moved from the staging area into the bucket (downloads redirect)
     return any_app, client, world, body["id"], body["files"][0]["id"]
 
 
