@@ -10,7 +10,7 @@ from library.resources import ingest
 from library.resources.jobs import enqueue_derive
 from library.resources.staging import local_original
 from library.resources.models import ResourceFile
-from library.resources.service import apply_derived
+from library.resources.objects import apply_derived
 
 
 def enqueue_all() -> int:

@@ -10,7 +10,7 @@ from library.jobs import service as jobs
 from library.db import on_commit, on_rollback
 from library.resources import claims, ingest
 from library.resources.models import ResourceFile
-from library.resources.service import apply_derived, content_keys
+from library.resources.objects import apply_derived, content_keys
 from library.resources.staging import local_original
 
 DERIVE = "derive"

@@ -21,6 +21,8 @@ from library.db import get_session, on_commit, on_rollback, utcnow
 from library.errors import InvalidInput, InvalidUpload, NotFound, PermissionDenied
 from library.i18n import join_names
 from library.resources import claims, ingest
+from library.resources.jobs import enqueue_derive
+from library.resources.objects import content_keys
 from library.resources.models import (
     AWARD_LEVELS,
     KINDS,
@@ -228,7 +230,6 @@ def create_resource(
             resource.published_at = utcnow()
         session.add(resource)
         session.flush()
-        from library.resources.jobs import enqueue_derive  # it imports this module
         from library.resources.staging import enqueue_move
 
         for row in rows:
@@ -245,16 +246,6 @@ def create_resource(
         session.rollback()
         raise
     return resource
-
-
-def content_keys(sha256: str) -> tuple[str, str, str]:
-    """The keys an upload of this content may use: its original and its derived images."""
-    base = derived_base(sha256)
-    return content_key(sha256), f"{base}/thumbnail.jpg", f"{base}/poster.jpg"
-
-
-def derived_base(sha256: str) -> str:
-    return f"derived/{sha256[:2]}/{sha256}"
 
 
 def _store_file(storage, session, incoming: IncomingFile, content_type: str, position: int,
@@ -295,22 +286,6 @@ def _store_file(storage, session, incoming: IncomingFile, content_type: str, pos
     if created:
         created_keys.append(key)
     return row
-
-
-def apply_derived(storage, row: ResourceFile, derived: ingest.Derived, created_keys: list[str]) -> None:
-    """Store derived images under keys named after the original and record them on the row."""
-    base = derived_base(row.sha256)
-    row.thumbnail_key = row.poster_key = None
-    for attr, data in (("thumbnail_key", derived.thumbnail), ("poster_key", derived.poster)):
-        if data:
-            key = f"{base}/{attr.split('_')[0]}.jpg"
-            if not storage.exists(key):
-                created_keys.append(key)
-            storage.put_bytes(key, data, "image/jpeg")
-            setattr(row, attr, key)
-    row.duration_seconds = derived.duration
-    row.text = derived.text
-    row.derive_error = derived.error
 
 
 def get_resource(actor: User | None, resource_id: int) -> Resource:

@@ -15,7 +15,7 @@ from library.db import get_session
 from library.resources import claims
 from library.resources.integrity import check_storage
 from library.resources.models import Resource, StorageClaim
-from library.resources.service import content_keys
+from library.resources.objects import content_keys
 from storage import StorageError
 from tests.support.app import bearer, make_app, upload
 
