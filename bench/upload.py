@@ -83,6 +83,7 @@ class UploadRun:
     children: list[str] = field(default_factory=list)
     direct_s3: tuple[float, float] | None = None  # (seconds, weed CPU) of a plain boto3 upload
     move_seconds: float | None = None  # S3: the worker's move job (staging → bucket, verified)
+    move_growth_mib: float | None = None  # the worker's memory growth during that move
 
     @property
     def growth_mib(self) -> float:
@@ -168,8 +169,9 @@ class Weed:
         self.server.stop()
 
 
-def run_moves(env: dict[str, str]) -> float:
-    """Run the data directory's jobs (bench/run_jobs.py); the seconds the move job took."""
+def run_moves(env: dict[str, str]) -> tuple[float, float]:
+    """Run the data directory's jobs (bench/run_jobs.py); the seconds the move job took and the
+    worker process's memory growth during it (MiB)."""
     import json
 
     proc = subprocess.run([sys.executable, "-m", "bench.run_jobs"], cwd=Path(__file__).resolve().parent.parent,
@@ -178,9 +180,10 @@ def run_moves(env: dict[str, str]) -> float:
         raise RuntimeError(f"running the jobs failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     times = json.loads(proc.stdout.strip().splitlines()[-1])
     moves = times.get("move") or []
-    if not moves or any(outcome != "done" for _, outcome in moves):
+    if not moves or any(outcome != "done" for _, outcome, _ in moves):
         raise RuntimeError(f"a move job did not end done: {times}\n{proc.stderr[-2000:]}")
-    return float(moves[-1][0])  # the warm-up's move ran first
+    seconds, _, growth = moves[-1]  # the warm-up's move ran first
+    return float(seconds), float(growth)
 
 
 def upload_run(backend: str, run: int, bench_file: BenchFile, warmup: Path, workdir: Path,
@@ -231,14 +234,14 @@ def upload_run(backend: str, run: int, bench_file: BenchFile, warmup: Path, work
             if stored.get("derive_error") or "poster_url" not in stored:
                 log(f"    note: no poster derived: {stored.get('derive_error')}")
             key = content_key(bench_file.sha256)
-            move_seconds = None
+            move_seconds = move_growth = None
             if weed:
                 # The request ended once the original was staged; the worker's move job puts it
                 # into the bucket (timed apart, in its own process, like `flask worker`).
                 staged = data_dir / "staging" / key
                 if not staged.is_file():
                     raise RuntimeError(f"the upload did not stage {key}")
-                move_seconds = run_moves(env)
+                move_seconds, move_growth = run_moves(env)
                 if staged.exists():
                     raise RuntimeError(f"the staged copy of {key} is still there after the move")
             size = (weed.object_size(key) if weed
@@ -261,7 +264,7 @@ def upload_run(backend: str, run: int, bench_file: BenchFile, warmup: Path, work
         rss_before_kib=before["VmRSS"], hwm_after_kib=after["VmHWM"], rss_after_kib=after["VmRSS"],
         sampled_peak_kib=sampler.peak_rss_kib, peak_was_reset=was_reset,
         worker_cpu=own_after - own_before, children_cpu=kids_after - kids_before, weed_cpu=weed_cpu,
-        move_seconds=move_seconds,
+        move_seconds=move_seconds, move_growth_mib=move_growth,
         children=[f"{c.name}: VmHWM {c.peak_hwm_kib / 1024:.0f} MiB (seen for {c.last_seen - c.first_seen:.2f} s)"
                   for c in sampler.seen.values()],
     )
@@ -326,6 +329,19 @@ def report(args, info: dict[str, str], bench_file: BenchFile, baselines: list[Ba
             what for what, ok in (("throughput", ok_ratio), ("memory", ok_mem)) if not ok) + ")"
         lines.append(f"| {backend} | {fmt(seconds)} s | {fmt(size / MB / seconds, 0)} | {fmt(ratio)} "
                      f"| {fmt(growth, 1)} MiB | {verdict} |")
+    moves = [r for r in runs.get("s3", []) if r.move_seconds is not None]
+    if moves:
+        move_s = statistics.median(r.move_seconds or 0.0 for r in moves)
+        move_growth = statistics.median(r.move_growth_mib or 0.0 for r in moves)
+        lines += [
+            "",
+            f"With S3 the request ends once the original is staged on local disk; the worker's move "
+            f"job (`bench/run_jobs.py`, its own process like `flask worker`: hash the staged copy, "
+            f"upload with per-part SHA-256, check size and `ChecksumSHA256`, mark stored, delete the "
+            f"staged copy) took a median **{fmt(move_s)} s** ({fmt(size / MB / move_s, 0)} MB/s), "
+            f"worker memory growth **{fmt(move_growth, 1)} MiB** (goal ≤ {GOAL_GROWTH_MIB} MiB: "
+            f"{'pass' if move_growth <= GOAL_GROWTH_MIB else 'FAIL'}).",
+        ]
     direct = [r.direct_s3 for r in runs.get("s3", []) if r.direct_s3]
     if direct:
         seconds = statistics.median(d[0] for d in direct)
@@ -512,7 +528,8 @@ def main(argv: list[str] | None = None) -> int:
                     + (f", {'; '.join(r.children)}" if r.children else ""))
                 if r.move_seconds is not None:
                     log(f"run {run} {backend}: the worker's move job (staging → bucket, verified) "
-                        f"{r.move_seconds:.2f}s, {bench_file.size / MB / r.move_seconds:.0f} MB/s")
+                        f"{r.move_seconds:.2f}s, {bench_file.size / MB / r.move_seconds:.0f} MB/s, "
+                        f"worker memory growth {r.move_growth_mib:.1f} MiB")
         info["seconds"] = time.monotonic() - started
         body = report(args, info, bench_file, baselines, runs, command)
         print()
