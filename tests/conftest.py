@@ -5,6 +5,7 @@ real sample documents."""
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from pathlib import Path
 
@@ -116,6 +117,24 @@ def s3_app(tmp_path, migrated_sqlite, s3_env):
     application = make_app(tmp_path / "instance", migrated_sqlite, STORAGE_URL=s3_env)
     yield application
     application.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def stalling(tmp_path, migrated_sqlite, monkeypatch):
+    """An S3 app on its own weed server, which the test may stop (SIGSTOP: it accepts connections
+    and never answers); stopping the session's server would stall other tests."""
+    server = run_weed_mini(tmp_path / "weed")
+    for name, value in (("AWS_ENDPOINT_URL", server.endpoint_url), ("AWS_ACCESS_KEY_ID", server.access_key),
+                        ("AWS_SECRET_ACCESS_KEY", server.secret_key), ("AWS_DEFAULT_REGION", server.region)):
+        monkeypatch.setenv(name, value)
+    application = make_app(tmp_path / "instance", migrated_sqlite,
+                           STORAGE_URL=f"s3://stall-{uuid.uuid4().hex[:10]}/library")
+    try:
+        yield application, server
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+        server.stop()
+        application.extensions["db_engine"].dispose()
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from flask import current_app
@@ -84,52 +84,49 @@ def claim_for_use(keys: Iterable[str]) -> str:
     return token
 
 
-def add_to(token: str, keys: Iterable[str]) -> None:
-    """Claim more keys under an existing token (derived images an upload is about to store)."""
-    wanted = {k for k in keys if k}
-    if wanted:
-        with _session() as session, session.begin():
-            session.add_all(StorageClaim(key=k, purpose="use", token=token) for k in sorted(wanted))
+def _live_use_claims(session: Session, wanted: set[str]) -> set[str]:
+    return set(session.scalars(select(StorageClaim.key).where(
+        StorageClaim.key.in_(wanted), StorageClaim.purpose == "use",
+        StorageClaim.created_at > utcnow() - USE_LIFETIME)))
 
 
-def in_use(keys: Iterable[str], *, session: Session | None = None) -> set[str]:
+def in_use(keys: Iterable[str]) -> set[str]:
     """Which of keys a committed file row or a live `use` claim refers to."""
     wanted = {k for k in keys if k}
     if not wanted:
         return set()
-    own = session is None
-    session = session or _session()
-    try:
+    with _session() as session:
         rows = session.execute(
             select(ResourceFile.storage_key, ResourceFile.thumbnail_key, ResourceFile.poster_key).where(
                 or_(ResourceFile.storage_key.in_(wanted), ResourceFile.thumbnail_key.in_(wanted),
                     ResourceFile.poster_key.in_(wanted)))
         )
-        used = {k for row in rows for k in row if k in wanted}
-        used |= set(session.scalars(select(StorageClaim.key).where(
-            StorageClaim.key.in_(wanted), StorageClaim.purpose == "use",
-            StorageClaim.created_at > utcnow() - USE_LIFETIME)))
-        return used
-    finally:
-        if own:
-            session.close()
+        return {k for row in rows for k in row if k in wanted} | _live_use_claims(session, wanted)
 
 
-def delete_unused(storage: Storage, keys: Iterable[str]) -> list[str]:
-    """Delete those of keys no committed row and no upload in flight uses, from the storage and
-    from the staging area (an original not moved yet); return the deleted."""
+def staged_in_use(keys: Iterable[str]) -> set[str]:
+    """Which of keys a committed `staged` row or a live `use` claim refers to."""
+    wanted = {k for k in keys if k}
+    if not wanted:
+        return set()
+    with _session() as session:
+        staged = set(session.scalars(select(ResourceFile.storage_key).where(
+            ResourceFile.storage_key.in_(wanted), ResourceFile.location == "staged")))
+        return staged | _live_use_claims(session, wanted)
+
+
+def _delete(keys: Iterable[str], used: Callable[[set[str]], set[str]],
+            remove: Callable[[str], None]) -> list[str]:
+    """Under a deletion claim, remove each of keys that used() does not name; return those removed."""
     wanted = {k for k in keys if k}
     if not wanted:
         return []
-    staging = current_app.extensions.get("staging")
     token = _add(wanted, "delete")
     deleted = []
     try:
-        for key in sorted(wanted - in_use(wanted)):
+        for key in sorted(wanted - used(wanted)):
             try:
-                if staging is not None:
-                    staging.delete(key)
-                storage.delete(key)
+                remove(key)
                 deleted.append(key)
             except StorageError:
                 log.exception("could not delete %s (an orphan for flask storage-check)", key)
@@ -138,39 +135,23 @@ def delete_unused(storage: Storage, keys: Iterable[str]) -> list[str]:
     return deleted
 
 
-def staged_in_use(keys: Iterable[str], *, session: Session | None = None) -> set[str]:
-    """Which of keys a committed `staged` row or a live `use` claim refers to."""
-    wanted = {k for k in keys if k}
-    if not wanted:
-        return set()
-    own = session is None
-    session = session or _session()
-    try:
-        used = set(session.scalars(select(ResourceFile.storage_key).where(
-            ResourceFile.storage_key.in_(wanted), ResourceFile.location == "staged")))
-        used |= set(session.scalars(select(StorageClaim.key).where(
-            StorageClaim.key.in_(wanted), StorageClaim.purpose == "use",
-            StorageClaim.created_at > utcnow() - USE_LIFETIME)))
-        return used
-    finally:
-        if own:
-            session.close()
+def delete_unused(storage: Storage, keys: Iterable[str]) -> list[str]:
+    """Delete those of keys no committed row and no upload in flight uses, from the storage and
+    from the staging area (an original not moved yet); return the deleted."""
+    staging = current_app.extensions.get("staging")
+
+    def remove(key: str) -> None:
+        if staging is not None:
+            staging.delete(key)
+        storage.delete(key)
+
+    return _delete(keys, in_use, remove)
 
 
 def delete_unused_staged(staging: Storage, keys: Iterable[str]) -> list[str]:
     """Delete the staged copies of keys no staged row and no upload in flight uses (after a move
     committed: the bucket has them); return the deleted."""
-    wanted = {k for k in keys if k}
-    if not wanted:
-        return []
-    token = _add(wanted, "delete")
-    try:
-        unused = sorted(wanted - staged_in_use(wanted))
-        for key in unused:
-            staging.delete(key)
-    finally:
-        release(token)
-    return unused
+    return _delete(keys, staged_in_use, staging.delete)
 
 
 def sweep_lapsed() -> int:

@@ -6,32 +6,14 @@ from __future__ import annotations
 import os
 import signal
 import time
-import uuid
 
-import pytest
 from sqlalchemy import func, select
 
 from library.db import get_session
 from library.resources.models import Resource
-from tests.support.app import bearer, build_world, make_app, upload
-from tests.support.seaweed import run_weed_mini
+from tests.support.app import bearer, build_world, upload
 
 
-@pytest.fixture
-def stalling(tmp_path, migrated_sqlite, monkeypatch):
-    """An app on its own weed server (stopping the session's server would stall other tests)."""
-    server = run_weed_mini(tmp_path / "weed")
-    for name, value in (("AWS_ENDPOINT_URL", server.endpoint_url), ("AWS_ACCESS_KEY_ID", server.access_key),
-                        ("AWS_SECRET_ACCESS_KEY", server.secret_key), ("AWS_DEFAULT_REGION", server.region)):
-        monkeypatch.setenv(name, value)
-    app = make_app(tmp_path / "instance", migrated_sqlite,
-                   STORAGE_URL=f"s3://stall-{uuid.uuid4().hex[:10]}/library")
-    try:
-        yield app, server
-    finally:
-        os.kill(server.process.pid, signal.SIGCONT)
-        server.stop()
-        app.extensions["db_engine"].dispose()
 
 
 def _timed(call):

@@ -8,7 +8,6 @@ import gc
 import os
 import random
 import signal
-import uuid
 import warnings
 from datetime import timedelta
 
@@ -21,8 +20,7 @@ from library.jobs import service as jobs
 from library.jobs.models import Job
 from library.resources import review
 from library.resources.models import ResourceFile
-from tests.support.app import build_world, make_app, run_jobs, upload
-from tests.support.seaweed import run_weed_mini
+from tests.support.app import build_world, run_jobs, upload
 
 
 def _row(app, file_id) -> ResourceFile:
@@ -164,21 +162,6 @@ def test_a_second_upload_of_staged_content_shares_the_staged_copy(s3_app, sample
     assert list(storage.iter_keys("originals/")) == [key] and not staging.exists(key)
 
 
-@pytest.fixture
-def stalling(tmp_path, migrated_sqlite, monkeypatch):
-    """An app on its own weed server (stopping the session's server would stall other tests)."""
-    server = run_weed_mini(tmp_path / "weed")
-    for name, value in (("AWS_ENDPOINT_URL", server.endpoint_url), ("AWS_ACCESS_KEY_ID", server.access_key),
-                        ("AWS_SECRET_ACCESS_KEY", server.secret_key), ("AWS_DEFAULT_REGION", server.region)):
-        monkeypatch.setenv(name, value)
-    app = make_app(tmp_path / "instance", migrated_sqlite,
-                   STORAGE_URL=f"s3://move-{uuid.uuid4().hex[:10]}/library")
-    try:
-        yield app, server
-    finally:
-        os.kill(server.process.pid, signal.SIGCONT)
-        server.stop()
-        app.extensions["db_engine"].dispose()
 
 
 def test_a_move_while_the_store_is_stopped_is_retried_and_the_file_stays_downloadable(stalling, sample_dir):
