@@ -1,6 +1,6 @@
 """Check, once per process, that the engine's fast paths read what Whoosh's public API reads.
 
-`whoosh_internals.check()` makes sure the private names are there; this writes a small index
+`whoosh_internals.missing()` makes sure the private names are there; this writes a small index
 in a temporary directory with the library's codec and compares each fast path's answer with the
 slow, public one: a term's documents from the sidecar and from the posting blocks, positions
 from both, a numeric column and the field lengths read from their files. A Whoosh that changed

@@ -3,11 +3,11 @@
 The engine is fast because it reads Whoosh's files a block or a column at a time rather than a
 posting at a time, and the codec because it takes each term's postings as Whoosh writes them.
 Neither is possible through Whoosh's public API, so the few private attributes they need are
-reached from this module only, and `check()` (run when a `SearchIndex` is made) makes sure
-they are all still there: a Whoosh release that renames one makes the index refuse to open with
-a message naming it, instead of quietly taking a slow path (or a wrong one). `search_index.
-selfcheck` goes further and compares each fast path's answer with Whoosh's public API on a
-small index written for the purpose.
+reached from this module only. When a `SearchIndex` is made, `search_index.selfcheck` runs
+`missing()` (every such name must still be there) and then compares each fast path's answer with
+Whoosh's public API on a small index written for the purpose: a Whoosh release that renames or
+changes one makes the index refuse to open with a message naming it, instead of quietly taking a
+slow path (or a wrong one).
 
 What is private, and why:
 
@@ -95,13 +95,6 @@ def missing() -> list[str]:
         problems += [f"{cls.__name__} no longer keeps {name}" for name in names
                      if not _sets(cls, name)]
     return problems
-
-
-def check() -> None:
-    """Raise WhooshInternalsMissing unless every internal the fast paths need is there."""
-    problems = missing()
-    if problems:
-        raise WhooshInternalsMissing(problems)
 
 
 # ---------------------------------------------------------------- writing

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from library.db import LibrarySession, on_commit, utcnow
 from library.resources.models import Resource, ResourceFile
+from library.search import indexing
 from library.search.models import ChangeLog
 from library.studios.models import Studio, Subject
 
@@ -113,6 +114,4 @@ def _log_changes(session: Session, _flush: UOWTransaction) -> None:
          for rid, op in sorted(ops.items())],
     )
     if urgent:
-        from library.search import indexing
-
         on_commit(session, "search index", indexing.after_commit)
