@@ -26,7 +26,7 @@ library/translations/%/LC_MESSAGES/messages.mo: library/translations/%/LC_MESSAG
 	$(BIN)/pybabel compile -d library/translations -l $* >/dev/null
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o library/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k label -o library/translations/messages.pot .
 	$(BIN)/pybabel update -i library/translations/messages.pot -d library/translations --no-fuzzy-matching
 
 # The stylesheet framework (Pico CSS) is vendored and committed, so `make run` needs no npm.

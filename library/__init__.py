@@ -83,6 +83,7 @@ def api_blueprint():
     from library.search import api as _search  # noqa: F401
     from library.stats import api as _stats  # noqa: F401
     from library.studios import api as _studios  # noqa: F401
+    from library.web import openapi as _openapi  # noqa: F401  (the contract: /openapi.json, /docs)
     from library.web.api import api
 
     return api

@@ -287,7 +287,7 @@ def audience_query(audience: Audience) -> Query | None:
 def _field_filter(field: str, values: Sequence[str]) -> Query | None:
     """Any of values in field; None when no usable value was given."""
     if field == "year":
-        years = sorted({int(v) for v in values if str(v).strip().isdigit() and len(str(v)) < 6})
+        years = sorted({int(v) for v in values if str(v).strip().isascii() and str(v).strip().isdigit() and len(str(v)) < 6})
         terms: list[Query] = [query.Term("year", y) for y in years]
     else:
         terms = [query.Term(field, str(v)) for v in dict.fromkeys(values) if str(v)]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 
 from library.accounts.auth import current_actor
 from library.resources.serialise import resource_json
 from library.search import service as search
+from library.search.schemas import SearchQuery, SearchResults
 from library.web.api import api
+from library.web.openapi import operation
 
 
 @api.get("/search")
-def search_resources():
-    page = search.search(current_actor(), request.args)
+@operation("检索成果 (search the outputs)", query=SearchQuery, response=SearchResults, auth="optional",
+           errors=(503,), tags=("search",),
+           description="按登录身份只返回可见的成果；facets 为全部匹配结果的分面计数。")
+def search_resources(query: SearchQuery):
+    page = search.search(current_actor(), query)
     return jsonify(
         total=page.total,
         page=page.page,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -14,15 +13,10 @@ from library.accounts.models import User
 from library.db import get_session
 from library.errors import Unavailable
 from library.resources.models import Resource
+from library.search.schemas import SearchQuery
 from search_index import SearchIndexDamaged
 
 FACETS = ("subject", "stage", "kind", "studio", "year", "award_level")
-
-
-SORTS = ("relevance", "newest", "downloads")
-
-
-MAX_QUERY = 200
 
 
 @dataclass
@@ -47,31 +41,10 @@ class SearchPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _int(value: object, default: int, low: int, high: int) -> int:
-    try:
-        return min(high, max(low, int(str(value))))
-    except (TypeError, ValueError):
-        return default
-
-
-def parse_filters(args: Mapping) -> dict[str, list[str]]:
-    """Facet filters from request args (`subject=math&subject=chinese&year=2024`)."""
-    filters: dict[str, list[str]] = {}
-    for name in FACETS:
-        given = args.getlist(name) if hasattr(args, "getlist") else [args.get(name)]
-        values = [str(v).strip() for v in given if v and str(v).strip()]
-        if values:
-            filters[name] = values[:20]
-    return filters
-
-
-def search(actor: User | None, args: Mapping) -> SearchPage:
+def search(actor: User | None, asked: SearchQuery) -> SearchPage:
     """Run a search for the actor with the request's q, filters, sort and page."""
-    query = str(args.get("q") or "").strip()[:MAX_QUERY]
-    filters = parse_filters(args)
-    sort = str(args["sort"]) if args.get("sort") in SORTS else "relevance"
-    per_page = _int(args.get("per_page"), current_app.config["PER_PAGE"], 1, 100)
-    page = _int(args.get("page"), 1, 1, 10_000)
+    query, filters, sort, page = asked.q, asked.filters(), asked.sort, asked.page
+    per_page = asked.per_page or current_app.config["PER_PAGE"]
     index = current_app.extensions["search_index"]
     try:
         result = index.search(

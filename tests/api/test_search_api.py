@@ -67,8 +67,23 @@ def test_the_search_page_shows_the_notes(library):
 
 
 @pytest.mark.parametrize("q", ['"', "-", "title:", "subject:", '-"', "year:abc", "year:99999999999",
-                               "(((", "分数 OR", "\\", "a" * 500])  # fmt: skip
+                               "(((", "分数 OR", "\\", "a" * 500, "year:²", "year:①", "a\x00b"])  # fmt: skip
 def test_odd_queries_never_fail(library, q):
-    for sort in ("relevance", "newest", "downloads", "bogus"):
+    for sort in ("relevance", "newest", "downloads"):
         assert library.get("/api/v1/search", query_string={"q": q, "sort": sort}).status_code == 200
         assert library.get("/search", query_string={"q": q, "sort": sort}).status_code == 200
+    # An unknown sort is a mistake the caller can correct: 400 naming the field, not a silent default.
+    refused = library.get("/api/v1/search", query_string={"q": q, "sort": "bogus"})
+    assert refused.status_code == 400 and set(refused.get_json()["error"]["fields"]) == {"sort"}
+
+
+@pytest.mark.parametrize("args", [{"year": "²"}, {"year": "①"}, {"year": "２０２４"}, {"page": "0"}, {"page": "x"},
+                                  {"per_page": "1000"}, {"subject": "ma\x00th"}, {"stage": "\x01"}])
+def test_bad_filters_are_a_400_naming_the_field(library, args):
+    """`year=²` passed str.isdigit() and failed int(): a 500 for anyone. Now each names its field."""
+    response = library.get("/api/v1/search", query_string={"q": "分数", **args})
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_input" and set(error["fields"]) == set(args)
+    page = library.get("/search", query_string={"q": "分数", **args})
+    assert page.status_code == 400 and "请修改后重新提交" in page.get_data(as_text=True)
