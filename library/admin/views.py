@@ -136,7 +136,7 @@ def subjects():
 @login_required
 def audit_log():
     _require_admin()
-    page = request.args.get("page", 1, type=int) or 1
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), 10_000)  # OFFSET stays an INTEGER
     action = request.args.get("action") or None
     entries, total = audit.list_entries(page, action)
     return render_template("admin/audit.html", entries=entries, total=total, page=page,
