@@ -48,7 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from library.accounts import auth
     from library.search import changes  # noqa: F401  (writes the change log on every flush)
     from library.notifications import mail
-    from library.web import errors, uploads, visitor
+    from library.web import errors, security, uploads, visitor
 
     app.request_class = uploads.SpoolingRequest
     if int(app.config["PROXY_COUNT"] or 0) > 0:
@@ -66,6 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     uploads.init_app(app)
+    security.init_app(app)
 
     register_blueprints(app)
     auth.csrf.exempt(api_blueprint())

@@ -167,8 +167,18 @@ def page(browser, live_server):
     # Loopback only: anything else the page asks for is refused.
     context.route(lambda url: not url.startswith(live_server.url), lambda route: route.abort())
     pg = context.new_page()
+    # The pages run under a strict Content-Security-Policy (library/web/security.py): anything it
+    # refuses (an inline script, style attribute or handler) fails the test that showed it.
+    violations: list[str] = []
+    pg.on("console", lambda msg: violations.append(msg.text) if is_csp_violation(msg.text) else None)
     yield pg
     context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+def is_csp_violation(text: str) -> bool:
+    """Chromium's console message for something the page's CSP refused."""
+    return text.startswith("Refused to") or "Content Security Policy" in text
 
 
 def screenshot(pg, name: str, full_page: bool = True) -> Path:
