@@ -48,7 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from library.accounts import auth
     from library.search import changes  # noqa: F401  (writes the change log on every flush)
     from library.notifications import mail
-    from library.web import errors, guard, uploads, visitor
+    from library.web import errors, guard, security, uploads, visitor
 
     app.request_class = uploads.SpoolingRequest
     if int(app.config["PROXY_COUNT"] or 0) > 0:
@@ -67,6 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     uploads.init_app(app)
     guard.init_app(app)
+    security.init_app(app)
 
     register_blueprints(app)
     auth.csrf.exempt(api_blueprint())

@@ -20,9 +20,10 @@ from library.accounts.auth import current_actor
 from library.resources import ingest
 from library.resources import service as resources
 from library.studios import service as studio_service
-from library.web.errors import wants_json
+from library.web.errors import error_response, wants_json
 from library.web.forms import submit
-from library.web.uploads import incoming_files
+from library.errors import InsufficientStorage
+from library.web.uploads import disk_full_refused, incoming_files
 
 bp = Blueprint("upload", __name__)
 
@@ -73,9 +74,12 @@ def _form_context(form, errors=None, message=None, details=None):
 def upload():
     if request.method == "GET":
         return render_template("upload.html", **_form_context({"studio": request.args.get("studio", "")}))
-    outcome = submit(lambda: resources.create_resource(
-        current_actor(), _intent_data(request.form), incoming_files(request.files.getlist("file"))
-    ), refusal_in_form=True)
+    def create():
+        with disk_full_refused():  # a full disk while storing: 507, shown in the form
+            return resources.create_resource(
+                current_actor(), _intent_data(request.form), incoming_files(request.files.getlist("file")))
+
+    outcome = submit(create, refusal_in_form=True)
     if outcome.error is not None:
         if wants_json():
             raise outcome.error  # the error handler answers {"error": {"code", "message", "fields", "details"}}
@@ -89,3 +93,12 @@ def upload():
         return jsonify(id=resource.id, url=url, title=resource.title, status=resource.status), 201
     flash(_("上传成功：%(title)s", title=resource.title), "success")
     return redirect(url)
+
+
+@bp.errorhandler(InsufficientStorage)
+def no_room(exc: InsufficientStorage):
+    """The disk filled while the body was received (before the view, by the CSRF check): the
+    page's script gets the JSON error, a plain form is shown again with the reason."""
+    if wants_json():
+        return error_response(exc.status, exc.code, exc.message)
+    return render_template("upload.html", **_form_context({}, message=exc.message)), exc.status
