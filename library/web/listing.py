@@ -18,7 +18,7 @@ MAX_PAGE = 10_000
 class ListingArgs(Schema):
     """`?page=2&sort=downloads&stage=junior` on the home, subject and studio pages."""
 
-    page: Annotated[int, ASCII_INT, Interval(ge=1, le=MAX_PAGE)] = Field(1, title=label("页码"))
+    page: Annotated[int, Interval(ge=1, le=MAX_PAGE), ASCII_INT] = Field(1, title=label("页码"))
     sort: Literal["newest", "downloads", "title"] = Field("newest", title=label("排序"))
     stage: Annotated[Code | None, BLANK] = Field(None, title=label("学段"))
     kind: Annotated[Code | None, BLANK] = Field(None, title=label("成果类型"))
