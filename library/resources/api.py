@@ -61,20 +61,20 @@ def get_resource(resource_id: int):
 @api.post("/resources/<int:resource_id>/<any(submit, publish, return, withdraw):action>")
 @operation("审核流程：提交、发布、退回、撤回 (a workflow step)", body=TransitionBody, response=ResourceOut,
            errors=(404, 409), tags=TAGS, description="退回（return）须写明原因 comment。")
-def transition(resource_id: int, action: str, body: TransitionBody):
+def transition_resource(resource_id: int, action: str, body: TransitionBody):
     return jsonify(resource_json(review.transition(signed_in(), resource_id, action, body.comment)))
 
 
 @api.patch("/resources/<int:resource_id>")
 @operation("修改成果信息 (change the metadata)", body=ResourcePatch, response=ResourceOut, errors=(404,),
            tags=TAGS, description="只修改给出的字段；工作室不能修改。")
-def update(resource_id: int, body: ResourcePatch):
+def update_resource(resource_id: int, body: ResourcePatch):
     return jsonify(resource_json(review.update_resource(signed_in(), resource_id, body)))
 
 
 @api.delete("/resources/<int:resource_id>")
 @operation("删除成果 (delete an output)", status=204, errors=(404,), tags=TAGS)
-def delete(resource_id: int):
+def delete_resource(resource_id: int):
     review.delete_resource(signed_in(), resource_id)
     return "", 204
 
@@ -82,7 +82,7 @@ def delete(resource_id: int):
 @api.get("/resources/<int:resource_id>/history")
 @operation("成果的审核记录 (the workflow history)", response=ResourceHistory, auth="optional", errors=(404,),
            tags=TAGS, description="意见和操作人只对作者和审核人可见。")
-def history(resource_id: int):
+def resource_history(resource_id: int):
     actor = current_actor()
     resource = resources.get_resource(actor, resource_id)
     # Reviewers' comments and names are for the author and the reviewers, not every reader.
@@ -98,5 +98,5 @@ def history(resource_id: int):
 
 @api.get("/review-queue")
 @operation("待审核的成果 (the review queue)", response=ReviewQueue, tags=TAGS)
-def queue():
+def review_queue():
     return jsonify(items=[resource_json(r) for r in review.review_queue(signed_in())])

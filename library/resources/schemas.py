@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from annotated_types import Interval, MaxLen
+from annotated_types import Interval, MaxLen, MinLen
 from flask_babel import gettext as _
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -71,10 +71,10 @@ def required(message: Callable[[], str]) -> BeforeValidator:
 
 
 Line300 = Annotated[str, MaxLen(300), LINE]
-Title = Annotated[Line300, required(lambda: _("请填写标题"))]
+Title = Annotated[str, MinLen(1), MaxLen(300), LINE, required(lambda: _("请填写标题"))]
 Grade = Annotated[str, MaxLen(32), LINE]
 ProjectNumber = Annotated[str, MaxLen(100), LINE]
-GivenCode = Annotated[str, MaxLen(64), LINE]
+GivenCode = Annotated[str, MinLen(1), MaxLen(64), LINE]
 KindGiven = Annotated[Kind, required(lambda: _("请选择成果类型"))]
 SubjectGiven = Annotated[GivenCode, required(lambda: _("请选择学科"))]
 StageGiven = Annotated[GivenCode, required(lambda: _("请选择学段"))]
@@ -82,7 +82,7 @@ StudioGiven = Annotated[GivenCode, required(lambda: _("请选择工作室"))]
 Abstract = Annotated[str, MaxLen(20_000), LINES]
 CommentText = Annotated[str, MaxLen(2_000), LINES]
 People = Annotated[list[Annotated[str, MaxLen(100), LINE]], MaxLen(50), SPLIT]
-ResourceYear = Annotated[int, BeforeValidator(resource_year), Interval(ge=FIRST_YEAR, le=2100)]
+ResourceYear = Annotated[int, Interval(ge=FIRST_YEAR, le=2100), BeforeValidator(resource_year)]
 
 
 class ResourceFields(Schema):
