@@ -19,7 +19,9 @@ from library import policy
 from library.accounts.auth import current_actor
 from library.resources import ingest
 from library.resources import service as resources
+from library.resources.schemas import ResourceUpload, UploadFormQuery
 from library.studios import service as studio_service
+from library.validation import parse
 from library.web.errors import error_response, wants_json
 from library.web.forms import submit
 from library.errors import InsufficientStorage
@@ -35,18 +37,17 @@ ACCEPT = ".mp4,.webm,.mov,.pdf,.docx,.pptx,.xlsx,.doc,.ppt,.jpg,.jpeg,.png,.webp
 INTENTS = ("publish", "submit", "draft")
 
 
-def _intent_data(form) -> dict:
-    """The form's fields for the service, with the chosen intent as its `publish`/`submit` flags.
+def _upload(form) -> ResourceUpload:
+    """The form parsed (the API's schema), with the chosen intent as its `publish`/`submit` flags.
 
     Without an intent (an older page, a script) a reviewer publishes and anyone else submits."""
-    data = form.to_dict(flat=True)
-    intent = data.pop("intent", "")
+    upload = parse(ResourceUpload, form)
+    intent = form.get("intent", "")
     if intent not in INTENTS:
-        studio = studio_service.find_studio(data.get("studio", ""))
+        studio = studio_service.find_studio(upload.studio)
         intent = "publish" if studio and policy.can_publish_directly(current_actor(), studio) else "submit"
-    data["publish"] = "1" if intent == "publish" else ""
-    data["submit"] = "1" if intent == "submit" else ""
-    return data
+    upload.publish, upload.submit = intent == "publish", intent == "submit"
+    return upload
 
 
 def _form_context(form, errors=None, message=None, details=None):
@@ -73,11 +74,13 @@ def _form_context(form, errors=None, message=None, details=None):
 @login_required
 def upload():
     if request.method == "GET":
-        return render_template("upload.html", **_form_context({"studio": request.args.get("studio", "")}))
+        query = parse(UploadFormQuery, request.args)
+        return render_template("upload.html", **_form_context({"studio": query.studio or ""}))
+
     def create():
         with disk_full_refused():  # a full disk while storing: 507, shown in the form
             return resources.create_resource(
-                current_actor(), _intent_data(request.form), incoming_files(request.files.getlist("file")))
+                current_actor(), _upload(request.form), incoming_files(request.files.getlist("file")))
 
     outcome = submit(create, refusal_in_form=True)
     if outcome.error is not None:
