@@ -17,14 +17,19 @@ __all__ = ["ConfigError", "create_app"]
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:…>` in a route names a row or a year: past the INTEGER range it matches nothing (404),
-    rather than reaching the database driver and failing with a 500."""
+    """`<int:…>` in a route names a row or a year: past the INTEGER range it names nothing — a 404,
+    rather than reaching the database driver (a 500). Not a converter `max`: a rule refused by its
+    converter lets another rule with the same path answer 405 for a method it lacks."""
 
-    def __init__(self, map, *args, **kwargs) -> None:
+    def to_python(self, value: str) -> int:
+        from werkzeug.exceptions import NotFound
+
         from library.db import MAX_ID
 
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+        number = super().to_python(value)
+        if not 0 <= number <= MAX_ID:
+            raise NotFound()
+        return number
 
 
 class ReadableJSONProvider(DefaultJSONProvider):
