@@ -48,10 +48,7 @@ def create_agreement(actor: User | None, data: AgreementInput | Mapping, now: da
         raise InvalidInput(_("请修改后重新提交：%(first)s", first=next(iter(errors.values()))), fields=errors)
     assert school is not None  # a missing school is one of the errors above
     agreement = Agreement(
-        studio_id=studio.id, school_id=school.id, subjects=given.subjects, scope=given.scope,
-        scope_resource_ids=given.resource_ids if given.scope == "list" else [],
-        scope_kinds=given.kinds if given.scope == "filter" else [],
-        scope_subjects=given.scope_subjects if given.scope == "filter" else [],
+        studio_id=studio.id, school_id=school.id, subjects=given.subjects, **given.scope_columns(),
         starts_on=given.starts_on, ends_on=given.ends_on, frequency_count=given.frequency.count,
         frequency_period=given.frequency.per, outcomes=given.outcomes, status=status,
         studio_confirmed_at=now if status == "active" or not bureau else None,
@@ -62,15 +59,20 @@ def create_agreement(actor: User | None, data: AgreementInput | Mapping, now: da
     session.flush()
     audit.record("agreement.create", actor, "agreement", agreement.id, studio=studio.slug, school=school.name)
     if status == "draft":
-        notifications.notify(
-            school_users(school.id), "agreement.created", "agreement", agreement.id,
-            _("%(studio)s 与贵校的帮扶协议待确认", studio=studio.name), f"/agreements/{agreement.id}", now=now)
-        if bureau:
-            notifications.notify(
-                studio_side_users(studio), "agreement.created", "agreement", agreement.id,
-                _("与%(school)s的帮扶协议待确认", school=school.name), f"/agreements/{agreement.id}", now=now)
+        _ask_to_confirm(agreement, studio, school, studio_side=bureau, now=now)
     session.commit()
     return agreement
+
+
+def _ask_to_confirm(agreement: Agreement, studio: Studio, school: School, studio_side: bool, now: datetime) -> None:
+    """Tell the school (and, for a bureau's draft, the studio side) that a draft awaits them."""
+    notifications.notify(
+        school_users(school.id), "agreement.created", "agreement", agreement.id,
+        _("%(studio)s 与贵校的帮扶协议待确认", studio=studio.name), f"/agreements/{agreement.id}", now=now)
+    if studio_side:
+        notifications.notify(
+            studio_side_users(studio), "agreement.created", "agreement", agreement.id,
+            _("与%(school)s的帮扶协议待确认", school=school.name), f"/agreements/{agreement.id}", now=now)
 
 
 def _school(value: str) -> School | None:

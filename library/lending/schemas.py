@@ -197,6 +197,12 @@ class AgreementInput(Schema):
     status: Annotated[Literal["draft", "active"] | None, BLANK] = Field(
         None, title=label("状态"), description="研训员和管理员登记双方已签署的协议时为 active（默认）；draft 请双方在系统中确认")
 
+    def scope_columns(self) -> dict[str, Any]:
+        """The scope as the agreement stores it (only the chosen kind's details)."""
+        return {"scope": self.scope, "scope_resource_ids": self.resource_ids if self.scope == "list" else [],
+                "scope_kinds": self.kinds if self.scope == "filter" else [],
+                "scope_subjects": self.scope_subjects if self.scope == "filter" else []}
+
     @model_validator(mode="before")
     @classmethod
     def _shapes(cls, data: Any) -> Any:
