@@ -35,11 +35,10 @@ from library.validation import (
     BLANK,
     CONTROL_EXCEPT_LINES,
     UNENCODABLE,
-    Code,
+    LINE,
     Codes,
     Day,
     Ids,
-    Name,
     RowId,
     Schema,
     as_text,
@@ -182,8 +181,10 @@ def _scope_shapes(data: dict[str, Any]) -> None:
 class AgreementInput(Schema):
     """An agreement drawn up (POST /api/v1/agreements, the /agreements/new form)."""
 
-    studio: Code = Field(title=label("工作室"), description="工作室代码（slug）")
-    school: Name = Field(title=label("帮扶学校"), description="学校名称或编号")
+    studio: Annotated[str, StringConstraints(min_length=1, max_length=64), LINE] = Field(
+        title=label("工作室"), description="工作室代码（slug）")
+    school: Annotated[str, StringConstraints(min_length=1, max_length=100), LINE] = Field(
+        title=label("帮扶学校"), description="学校名称或编号")
     subjects: Codes = Field([], title=label("帮扶学科"))
     kinds: Codes = Field([], title=label("成果类型"), description="范围为 filter 时：成果类型")
     scope_subjects: Codes = Field([], title=label("范围学科"), description="范围为 filter 时：学科代码")

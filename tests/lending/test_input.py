@@ -62,7 +62,7 @@ def test_an_agreement_is_refused_field_by_field(app, client, lend):
         ({"starts_on": 20260101}, "starts_on"), ({"starts_on": "20260101"}, "starts_on"),
         ({"school": "希望\x00小学"}, "school"), ({"school": f"希望{CONTROL}小学"}, "school"),
         ({"outcomes": "每月两次\x00"}, "outcomes"), ({"outcomes": ["提高均分"]}, "outcomes"),
-        ({"studio": "wang\x00math"}, "studio"),
+        ({"studio": "wang\x00math"}, "studio"), ({"studio": ""}, "studio"), ({"school": " "}, "school"),
         ({"scope": {"type": "list", "resource_ids": {"x": 1}}}, "resource_ids"),
         ({"scope": "filter", "kinds": 5}, "kinds"),
     ]
