@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 
@@ -14,79 +15,43 @@ from library.audit import service as audit
 from library.db import get_session, is_row_id
 from library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from library.lending.models import Agreement
-from library.lending.parsing import (
-    now_and_today,
-    parse_day,
-    parse_frequency,
-    parse_scope,
-    text_list,
-)
+from library.lending.schemas import AgreementInput
+from library.lending.timing import now_and_today
 from library.notifications import service as notifications
 from library.resources.models import Resource
 from library.studios.models import Studio, Subject
+from library.validation import parse
 
 
-def create_agreement(actor: User | None, data: Mapping, now: datetime | None = None) -> Agreement:
+def create_agreement(actor: User | None, data: AgreementInput | Mapping, now: datetime | None = None) -> Agreement:
     """Draw up an agreement. A host confirms the studio side by creating it and the school confirms
     next (status draft until then). The bureau (a coordinator or admin) arranges agreements between
     studios and schools and records them once both have signed: theirs are active at once unless
     they ask for "draft", which sends the agreement to both sides to confirm in the app."""
     now, _today = now_and_today(now)
-    session = get_session()
     if actor is None:
         raise PermissionDenied(_("请先登录"))
-    errors: dict[str, str] = {}
-    slug = str(data.get("studio") or "").strip()
-    studio = session.scalar(select(Studio).where(Studio.slug == slug)) if slug else None
+    given = data if isinstance(data, AgreementInput) else parse(AgreementInput, data)
+    session = get_session()
+    studio = session.scalar(select(Studio).where(Studio.slug == given.studio))
     if studio is None:
-        raise InvalidInput(_("请选择工作室") if not slug else _("没有这个工作室：%(slug)s", slug=slug),
-                           fields={"studio": _("请选择工作室")})
+        raise InvalidInput(_("没有这个工作室：%(slug)s", slug=given.studio), fields={"studio": _("请选择工作室")})
     if not policy.can_create_agreement(actor, studio):
         raise PermissionDenied(_("只有该工作室的主持人、联系研训员和管理员可以签订帮扶协议"))
-    school_value = data.get("school")
-    school = None
-    if isinstance(school_value, int) or (isinstance(school_value, str) and school_value.strip().isdecimal()):
-        number = int(school_value)
-        school = session.get(School, number) if is_row_id(number) else None
-    if school is None and school_value:
-        school = session.scalar(select(School).where(School.name == str(school_value).strip()))
-    if school is None:
-        errors["school"] = _("请选择学校") if not school_value else _("没有学校“%(name)s”", name=school_value)
-    try:
-        subjects = text_list(data.get("subjects"))
-    except InvalidInput:
-        subjects = []
-        errors["subjects"] = _("学科应为代码列表")
-    if bad := [c for c in subjects if session.get(Subject, c) is None]:
-        errors["subjects"] = _("未知的学科代码：%(codes)s", codes=", ".join(bad))
-    scope = parse_scope(data, studio, errors)
-    starts_on, ends_on = parse_day(data, "starts_on", errors), parse_day(data, "ends_on", errors)
-    if starts_on and ends_on and ends_on < starts_on:
-        errors["ends_on"] = _("结束日期不能早于开始日期")
-    frequency = data.get("frequency")
-    if frequency in (None, "") and data.get("frequency_count"):
-        frequency = {"count": data.get("frequency_count"), "per": data.get("frequency_period") or "month"}
-    count, period = 1, "month"
-    try:
-        count, period = parse_frequency(frequency)
-    except InvalidInput as exc:
-        errors.update(exc.fields)
-    outcomes = str(data.get("outcomes") or "").strip()[:5000]
-    if not outcomes:
-        errors["outcomes"] = _("请填写预期成效")
     bureau = policy.is_admin(actor) or actor.role == "coordinator"
-    status = str(data.get("status") or ("active" if bureau else "draft")).strip()
-    if status not in ("draft", "active"):
-        errors["status"] = _("新协议的状态只能是 draft 或 active")
-    elif status == "active" and not bureau:
+    status = given.status or ("active" if bureau else "draft")
+    school = _school(given.school)
+    errors = _database_errors(given, studio, school)
+    if status == "active" and not bureau:
         errors["status"] = _("只有研训员和管理员可以直接登记双方已签署的协议")
     if errors:
         raise InvalidInput(_("请修改后重新提交：%(first)s", first=next(iter(errors.values()))), fields=errors)
     assert school is not None  # a missing school is one of the errors above
     agreement = Agreement(
-        studio_id=studio.id, school_id=school.id, subjects=subjects, **scope,
-        starts_on=starts_on, ends_on=ends_on, frequency_count=count, frequency_period=period,
-        outcomes=outcomes, status=status, studio_confirmed_at=now if status == "active" or not bureau else None,
+        studio_id=studio.id, school_id=school.id, subjects=given.subjects, **given.scope_columns(),
+        starts_on=given.starts_on, ends_on=given.ends_on, frequency_count=given.frequency.count,
+        frequency_period=given.frequency.per, outcomes=given.outcomes, status=status,
+        studio_confirmed_at=now if status == "active" or not bureau else None,
         school_confirmed_at=now if status == "active" else None, created_by_id=actor.id,
         created_at=now, updated_at=now,
     )
@@ -94,15 +59,49 @@ def create_agreement(actor: User | None, data: Mapping, now: datetime | None = N
     session.flush()
     audit.record("agreement.create", actor, "agreement", agreement.id, studio=studio.slug, school=school.name)
     if status == "draft":
-        notifications.notify(
-            school_users(school.id), "agreement.created", "agreement", agreement.id,
-            _("%(studio)s 与贵校的帮扶协议待确认", studio=studio.name), f"/agreements/{agreement.id}", now=now)
-        if bureau:
-            notifications.notify(
-                studio_side_users(studio), "agreement.created", "agreement", agreement.id,
-                _("与%(school)s的帮扶协议待确认", school=school.name), f"/agreements/{agreement.id}", now=now)
+        _ask_to_confirm(agreement, studio, school, studio_side=bureau, now=now)
     session.commit()
     return agreement
+
+
+def _ask_to_confirm(agreement: Agreement, studio: Studio, school: School, studio_side: bool, now: datetime) -> None:
+    """Tell the school (and, for a bureau's draft, the studio side) that a draft awaits them."""
+    notifications.notify(
+        school_users(school.id), "agreement.created", "agreement", agreement.id,
+        _("%(studio)s 与贵校的帮扶协议待确认", studio=studio.name), f"/agreements/{agreement.id}", now=now)
+    if studio_side:
+        notifications.notify(
+            studio_side_users(studio), "agreement.created", "agreement", agreement.id,
+            _("与%(school)s的帮扶协议待确认", school=school.name), f"/agreements/{agreement.id}", now=now)
+
+
+def _school(value: str) -> School | None:
+    """The school named by its id ("12") or its name."""
+    session = get_session()
+    if re.fullmatch(r"[0-9]{1,12}", value) and is_row_id(int(value)):
+        if (school := session.get(School, int(value))) is not None:
+            return school
+    return session.scalar(select(School).where(School.name == value))
+
+
+def _database_errors(given: AgreementInput, studio: Studio, school: School | None) -> dict[str, str]:
+    """What only the database knows: the school and subjects exist, the listed resources are the
+    studio's lendable outputs."""
+    session = get_session()
+    errors: dict[str, str] = {}
+    if school is None:
+        errors["school"] = _("没有学校“%(name)s”", name=given.school)
+    if bad := [c for c in given.subjects if session.get(Subject, c) is None]:
+        errors["subjects"] = _("未知的学科代码：%(codes)s", codes=", ".join(bad))
+    if given.scope == "list":
+        ids = given.resource_ids
+        rows = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))}
+        wrong = [i for i in ids if i not in rows or rows[i].studio_id != studio.id or rows[i].visibility != "lendable"]
+        if wrong:
+            errors["resource_ids"] = _("这些编号不是本工作室的可借阅成果：%(ids)s", ids=", ".join(map(str, wrong)))
+    if given.scope == "filter" and (bad := [c for c in given.scope_subjects if session.get(Subject, c) is None]):
+        errors["scope_subjects"] = _("未知的学科代码：%(codes)s", codes=", ".join(bad))
+    return errors
 
 
 def school_users(school_id: int) -> list[User]:

@@ -22,10 +22,12 @@ from library.lending.agreements import (
     studio_side_users,
 )
 from library.lending.models import Agreement, Loan, LoanFeedback
-from library.lending.parsing import now_and_today
+from library.lending.schemas import FeedbackInput
+from library.lending.timing import now_and_today
 from library.notifications import service as notifications
 from library.resources.service import get_resource
 from library.studios.models import Studio
+from library.validation import parse
 
 LOAN_DAYS = 30
 
@@ -63,7 +65,8 @@ def _grant(loan: Loan, agreement: Agreement | None, now: datetime, today: date) 
 def request_loan(actor: User | None, resource_id: int, purpose: str, class_period: str = "",
                  now: datetime | None = None) -> Loan:
     """A school asks to borrow a lendable output: granted at once under an agreement in force that
-    covers it, otherwise waiting for the studio's host."""
+    covers it, otherwise waiting for the studio's host. `purpose` and `class_period` are already
+    checked (schemas.LoanRequest)."""
     now, today = now_and_today(now)
     if actor is None:
         raise PermissionDenied(_("请先登录"))
@@ -73,17 +76,6 @@ def request_loan(actor: User | None, resource_id: int, purpose: str, class_perio
     if not policy.can_borrow(actor, resource):
         raise InvalidInput(_("这个成果不在借阅范围内（只有已发布的“可借阅”成果可以借阅）"),
                            fields={"resource_id": _("不可借阅")})
-    purpose = (purpose or "").strip()
-    class_period = (class_period or "").strip()
-    errors = {}
-    if not purpose:
-        errors["purpose"] = _("请填写借阅用途")
-    elif len(purpose) > 2000:
-        errors["purpose"] = _("借阅用途最多 2000 字")
-    if len(class_period) > 200:
-        errors["class_period"] = _("班级/课时最多 200 字")
-    if errors:
-        raise InvalidInput(_("请修改后重新提交：%(first)s", first=next(iter(errors.values()))), fields=errors)
     session = get_session()
     open_loans = session.scalars(select(Loan).where(
         Loan.resource_id == resource.id, Loan.school_id == actor.school_id,
@@ -145,14 +137,11 @@ def approve_loan(actor: User | None, loan_id: int, now: datetime | None = None) 
 
 
 def decline_loan(actor: User | None, loan_id: int, reason: str, now: datetime | None = None) -> Loan:
-    """Refuse a request, saying why."""
+    """Refuse a request, saying why (`reason` checked by schemas.DeclineInput)."""
     now, _today = now_and_today(now)
     loan = _decidable(actor, loan_id)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("请填写不同意的理由"), fields={"reason": _("请填写理由")})
     loan.status = "declined"
-    loan.decline_reason = reason[:2000]
+    loan.decline_reason = reason
     loan.decided_at, loan.decided_by_id = now, actor.id if actor is not None else None
     audit.record("loan.decline", actor, "loan", loan.id)
     notifications.notify(
@@ -187,46 +176,28 @@ def renew_loan(actor: User | None, loan_id: int, now: datetime | None = None) ->
     return loan
 
 
-def return_loan(actor: User | None, loan_id: int, now: datetime | None = None) -> Loan:
-    """Give a loan back early: its links stop working at once."""
+def return_loan(actor: User | None, loan_id: int, comment: str = "", now: datetime | None = None) -> Loan:
+    """Give a loan back early: its links stop working at once. A `comment` goes into the audit log."""
     now, today = now_and_today(now)
     loan = _own(actor, loan_id)
     if not policy.loan_is_active(loan, today):
         raise Conflict(_("这条借阅不在借阅中，无需归还"))
     loan.status = "returned"
     loan.ended_at = now
-    audit.record("loan.return", actor, "loan", loan.id)
+    audit.record("loan.return", actor, "loan", loan.id, **({"comment": comment} if comment else {}))
     get_session().commit()
     return loan
 
 
-def add_feedback(actor: User | None, loan_id: int, data: Mapping, now: datetime | None = None) -> LoanFeedback:
+def add_feedback(actor: User | None, loan_id: int, data: FeedbackInput | Mapping, now: datetime | None = None) -> LoanFeedback:
     """After use: in how many lessons, a rating 1–5 and a comment; the studio is told."""
     now, _today = now_and_today(now)
     loan = _own(actor, loan_id)
     if loan.granted_at is None:
         raise Conflict(_("借阅获批后才能填写使用反馈"))
-    errors = {}
-    try:
-        lessons = int(str(data.get("lessons", "")).strip())
-        if not 0 <= lessons <= 1000:
-            raise ValueError
-    except ValueError:
-        lessons = 0
-        errors["lessons"] = _("使用课时应为 0 至 1000 的整数")
-    try:
-        rating = int(str(data.get("rating", "")).strip())
-        if not 1 <= rating <= 5:
-            raise ValueError
-    except ValueError:
-        rating = 0
-        errors["rating"] = _("评分应为 1 至 5 的整数")
-    comment = str(data.get("comment") or "").strip()
-    if len(comment) > 5000:
-        errors["comment"] = _("评价最多 5000 字")
-    if errors:
-        raise InvalidInput(_("请修改后重新提交：%(first)s", first=next(iter(errors.values()))), fields=errors)
-    row = LoanFeedback(loan_id=loan.id, author_id=actor.id if actor is not None else None, lessons=lessons, rating=rating, comment=comment,
+    given = data if isinstance(data, FeedbackInput) else parse(FeedbackInput, data)
+    lessons, rating = given.lessons, given.rating
+    row = LoanFeedback(loan_id=loan.id, author_id=actor.id if actor is not None else None, lessons=lessons, rating=rating, comment=given.comment,
                        created_at=now)
     session = get_session()
     session.add(row)

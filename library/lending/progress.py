@@ -10,7 +10,7 @@ from sqlalchemy import select
 from library.clock import local_day
 from library.db import get_session
 from library.lending.models import Agreement, Loan, LoanFeedback
-from library.lending.parsing import now_and_today
+from library.lending.timing import now_and_today
 
 
 @dataclass

@@ -8,7 +8,7 @@ from flask import url_for
 
 from library import clock, policy
 from library.accounts.auth import current_actor
-from library.lending import agreements, loans, progress
+from library.lending import agreements, links, loans, progress
 from library.lending.models import Agreement, Loan, LoanFeedback
 from library.web.api import day, utc_time
 
@@ -44,7 +44,7 @@ def agreement_json(row: Agreement, with_progress: bool = False) -> dict:
 
 
 def loan_json(row: Loan, with_feedback: bool = False) -> dict:
-    """A loan; while it is active the borrowing school also gets short-lived file links."""
+    """A loan; while its links work (links.usable) the borrowing school also gets them and the kit."""
     actor = current_actor()
     state = loans.loan_state(row)
     data = {
@@ -67,7 +67,7 @@ def loan_json(row: Loan, with_feedback: bool = False) -> dict:
         "ended_at": utc_time(row.ended_at),
         "url": url_for("api.get_loan", loan_id=row.id, _external=True),
     }
-    if state == "active" and policy.is_school_of(actor, row.school_id) and policy.open_to_loans(row.resource):
+    if state == "active" and policy.is_school_of(actor, row.school_id) and links.usable(row):
         from library.resources.serialise import file_json
 
         data["kit_url"] = url_for("api.loan_kit", loan_id=row.id, _external=True)

@@ -12,8 +12,10 @@ from library.accounts import schools
 from library.accounts.auth import current_actor
 from library.errors import PermissionDenied
 from library.i18n import vocab_name
-from library.lending import agreements, loans, parsing, progress
+from library.lending import agreements, loans, progress
+from library.lending.schemas import PERIODS, AgreementInput, BorrowForm, DeclineInput, FeedbackInput, ReturnInput
 from library.studios import service as studios
+from library.validation import parse
 from library.web.forms import attempt, safe_next, submit
 
 bp = Blueprint("lending", __name__)
@@ -79,14 +81,7 @@ def new_agreement():
         raise PermissionDenied(_("只有工作室主持人、联系研训员和管理员可以签订帮扶协议"))
     errors, message, form = {}, None, request.form
     if request.method == "POST":
-        data: dict[str, object] = {k: request.form.get(k, "") for k in ("studio", "school", "starts_on", "ends_on", "outcomes", "scope")}
-        data["subjects"] = request.form.getlist("subjects")
-        data["kinds"] = request.form.getlist("kinds")
-        data["scope_subjects"] = request.form.getlist("scope_subjects")
-        data["resource_ids"] = request.form.get("resource_ids", "")
-        data["frequency"] = {"count": request.form.get("frequency_count", ""),
-                             "per": request.form.get("frequency_period", "month")}
-        outcome = submit(lambda: agreements.create_agreement(actor, data))
+        outcome = submit(lambda: agreements.create_agreement(actor, parse(AgreementInput, request.form)))
         if outcome.ok:
             flash(_("帮扶协议已创建，等待学校确认"), "success")
             return redirect(url_for("lending.agreement", agreement_id=outcome.value.id))
@@ -94,7 +89,7 @@ def new_agreement():
     subjects, _stages = studios.vocabularies()
     return render_template("lending/agreement_new.html", studios=choices, schools=schools.list_schools(),
                            subjects=subjects, errors=errors, message=message, form=form,
-                           periods=parsing.PERIODS), (400 if message else 200)
+                           periods=PERIODS), (400 if message else 200)
 
 
 @bp.get("/agreements/<int:agreement_id>")
@@ -127,8 +122,11 @@ def agreement_action(agreement_id: int, action: str):
 @login_required
 def borrow(resource_id: int):
     actor = current_actor()
-    outcome = submit(lambda: loans.request_loan(actor, resource_id, request.form.get("purpose", ""),
-                                                request.form.get("class_period", "")))
+    def borrow_it():
+        form = parse(BorrowForm, request.form)
+        return loans.request_loan(actor, resource_id, form.purpose, form.class_period)
+
+    outcome = submit(borrow_it)
     if not outcome.ok:
         flash(outcome.message or "", "error")
         return redirect(url_for("resources.resource", resource_id=resource_id) + "#borrow")
@@ -156,7 +154,7 @@ def loan_action(loan_id: int, action: str):
     if action == "renew":
         attempt(lambda: loans.renew_loan(actor, loan_id), _("已续借 30 天"))
     else:
-        attempt(lambda: loans.return_loan(actor, loan_id), _("已归还"))
+        attempt(lambda: loans.return_loan(actor, loan_id, parse(ReturnInput, request.form).comment), _("已归还"))
     return _back(url_for("lending.my_loans"))
 
 
@@ -164,7 +162,7 @@ def loan_action(loan_id: int, action: str):
 @login_required
 def feedback(loan_id: int):
     actor = current_actor()
-    attempt(lambda: loans.add_feedback(actor, loan_id, request.form), _("感谢反馈，工作室已收到"))
+    attempt(lambda: loans.add_feedback(actor, loan_id, parse(FeedbackInput, request.form)), _("感谢反馈，工作室已收到"))
     return _back(url_for("lending.my_loans"))
 
 
@@ -202,5 +200,5 @@ def decide(loan_id: int, action: str):
     if action == "approve":
         attempt(lambda: loans.approve_loan(actor, loan_id), _("已批准借阅"))
     else:
-        attempt(lambda: loans.decline_loan(actor, loan_id, request.form.get("reason", "")), _("已拒绝借阅申请"))
+        attempt(lambda: loans.decline_loan(actor, loan_id, parse(DeclineInput, request.form).reason), _("已拒绝借阅申请"))
     return _back(url_for("lending.requests"))

@@ -28,9 +28,10 @@ def test_anonymous_callers_are_told_to_authenticate(client, lend):
 def test_missing_things_are_not_found(client, lend):
     for path in ("/api/v1/agreements/999", "/api/v1/loans/999"):
         assert error(client.get(path, headers=bearer(lend.school_token)), 404, "not_found")["message"]
+    bodies = {"decline": {"reason": "不在范围内"}, "feedback": {"lessons": 1, "rating": 5}}
     for action in ("approve", "decline", "renew", "return", "feedback"):
-        error(client.post(f"/api/v1/loans/999/{action}", json={}, headers=bearer(lend.world.host_token)),
-              404, "not_found")
+        error(client.post(f"/api/v1/loans/999/{action}", json=bodies.get(action, {}),
+                          headers=bearer(lend.world.host_token)), 404, "not_found")
     error(borrow(client, lend.school_token, 999), 404, "not_found")
 
 

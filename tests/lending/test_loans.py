@@ -197,7 +197,7 @@ def test_only_school_accounts_borrow_and_only_lendable_outputs(client, lend):
     hidden = borrow(client, lend.school_token, lend.studio_only)
     assert hidden.status_code == 404
     missing = borrow(client, lend.school_token, lend.lendable, purpose="")
-    assert missing.status_code == 400 and missing.json["error"]["fields"]["purpose"] == "请填写借阅用途"
+    assert missing.status_code == 400 and missing.json["error"]["fields"]["purpose"] == "请填写此项"
     assert client.post("/api/v1/loans", json={"purpose": "x"}, headers=bearer(lend.school_token)).status_code == 400
     assert client.post("/api/v1/loans", json={"resource_id": lend.lendable, "purpose": "x"}).status_code == 401
 

@@ -27,7 +27,7 @@ def test_school_borrows_from_the_resource_page_and_host_decides(app, client, len
     # Missing purpose: a Chinese message, nothing stored.
     response = client.post(f"/resources/{lend.lendable}/borrow", data={"csrf_token": token, "purpose": ""},
                            follow_redirects=True)
-    assert "请修改后重新提交：请填写借阅用途" in response.get_data(as_text=True)
+    assert "请修改后重新提交：借阅用途：请填写此项" in response.get_data(as_text=True)
     assert _loans(app) == []
     response = client.post(f"/resources/{lend.lendable}/borrow", follow_redirects=True,
                            data={"csrf_token": token, "purpose": "集体备课", "class_period": "三(1)班"})
@@ -41,7 +41,7 @@ def test_school_borrows_from_the_resource_page_and_host_decides(app, client, len
     assert "集体备课" in requests_page and "希望小学" in requests_page
     token = csrf_token(host, "/loans/requests")
     no_reason = host.post(f"/loans/{loan.id}/decline", data={"csrf_token": token, "reason": ""}, follow_redirects=True)
-    assert "请填写不同意的理由" in no_reason.get_data(as_text=True)
+    assert "不同意的理由：请填写此项" in no_reason.get_data(as_text=True)
     assert host.post(f"/loans/{loan.id}/approve", data={"csrf_token": token}, follow_redirects=True).status_code == 200
     assert _loans(app)[0].status == "active"
 
@@ -55,7 +55,7 @@ def test_school_borrows_from_the_resource_page_and_host_decides(app, client, len
     token = csrf_token(client, "/loans")
     bad = client.post(f"/loans/{loan.id}/feedback", data={"csrf_token": token, "lessons": "两节", "rating": "5"},
                       follow_redirects=True)
-    assert "使用课时应为 0 至 1000 的整数" in bad.get_data(as_text=True)
+    assert "使用课时：应为数字" in bad.get_data(as_text=True)
     good = client.post(f"/loans/{loan.id}/feedback", data={"csrf_token": token, "lessons": "2", "rating": "4",
                                                             "comment": "很实用"}, follow_redirects=True)
     assert "感谢反馈" in good.get_data(as_text=True)
@@ -84,7 +84,8 @@ def test_agreement_form_validation_and_creation(app, client, lend):
                                                "frequency_count": "0", "frequency_period": "month", "outcomes": ""})
     assert bad.status_code == 400
     html = bad.get_data(as_text=True)
-    assert "结束日期不能早于开始日期" in html and "请填写预期成效" in html and "频次应为" in html
+    assert "结束日期不能早于开始日期" in html and "频次应为" in html
+    assert '<small id="f-outcomes-error" class="field-error" data-error-for="outcomes">请填写此项</small>' in html
     with app.app_context():
         assert get_session().scalar(select(func.count(Agreement.id))) == 0
     good = client.post("/agreements/new", data={

@@ -221,13 +221,20 @@ def test_an_invalid_agreement_marks_its_fields(app, client, sample_dir):
     html = response.get_data(as_text=True)
     assert_descriptions_resolve(html, "/agreements/new (refused)")
     page = described(html)
-    assert_marked(page, "school", "请选择学校")
+    assert_marked(page, "school", "请填写此项")
     assert_marked(page, "ends_on", "结束日期不能早于开始日期")
     assert_marked(page, "frequency_count", "频次应为")  # the view reports it as "frequency"
-    assert_marked(page, "outcomes", "请填写预期成效")
-    assert_marked(page, "resource_ids", "成果编号应为数字")
-    assert_marked(page, "subjects", "未知的学科代码：nope")  # each box of the group points at the group's error
+    assert_marked(page, "outcomes", "请填写此项")
+    assert_marked(page, "resource_ids", "应为数字")
     assert "aria-invalid" not in page.control("starts_on") and page.control("starts_on")["value"] == "2026-03-01"
+    # What only the database knows (the subject codes) is checked once the form is well formed.
+    response = client.post("/agreements/new", data={
+        "csrf_token": token, "studio": "wang-math", "school": "希望小学", "subjects": ["nope"], "scope": "all",
+        "starts_on": "2026-03-01", "ends_on": "2026-04-01", "frequency_count": "2", "frequency_period": "month",
+        "outcomes": "提高均分"})
+    assert response.status_code == 400
+    page = described(response.get_data(as_text=True))
+    assert_marked(page, "subjects", "未知的学科代码：nope")  # each box of the group points at the group's error
 
 
 def test_refused_edit_and_account_forms_mark_their_fields(app, client, world, sample_dir):
