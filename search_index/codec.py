@@ -40,6 +40,7 @@ from __future__ import annotations
 import mmap
 import os
 import pickle
+import secrets
 import threading
 from array import array
 from collections import OrderedDict
@@ -48,6 +49,7 @@ from typing import Any
 import numpy as np
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
 from whoosh.formats import Positions
+from whoosh.util import IDCHARS
 
 from search_index.whoosh_internals import CapturingPostingsWriter, TermFieldWriter, segment_key
 
@@ -59,6 +61,7 @@ MAX_COUNT = 0xFFFF  # a posting with more positions keeps its term's positions o
 
 PACKED = b"\xff"  # first byte of a PackedPositions value; Whoosh's own start with a 0 byte
 _UINT32 = np.dtype("<u4")
+SEGMENT_ID_LENGTH = 16  # as Whoosh's own
 
 # A term's runs: (first id, number of ids, byte offset of its counts and positions or -1 when
 # they are not kept, bytes per position).
@@ -89,6 +92,22 @@ class LibraryCodec(W3Codec):
     """W3Codec whose segments carry the postings sidecar."""
 
     length_stats = False
+
+    def new_segment(self, storage: Any, indexname: str) -> Any:
+        """A new segment named from the operating system's randomness, never one the storage
+        already has files of.
+
+        Whoosh names segments with the global `random` module, whose state anything in the
+        process may set: Hypothesis seeds it with 0 before every example (and the API fuzz
+        test's server threads share it), so two commits drew the same name, and the second
+        writer's files (opened for writing) truncated those of the live segment of that name.
+        """
+        segment = super().new_segment(storage, indexname)
+        taken = {name.split(".", 1)[0] for name in storage.list()}
+        while True:
+            segment.segid = "".join(secrets.choice(IDCHARS) for _ in range(SEGMENT_ID_LENGTH))
+            if segment.segment_id() not in taken:
+                return segment
 
     def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
         return _SidecarFieldWriter(self, storage, segment)

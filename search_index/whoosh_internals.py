@@ -180,9 +180,19 @@ def is_null(q: Any) -> bool:
 
 
 def leaf(matcher: Any) -> Any:
-    """The on-disk leaf matcher under Whoosh's deletion filter, if any."""
+    """The on-disk leaf matcher under Whoosh's deletion filter, if any, at its first posting.
+
+    `SegmentReader.postings` wraps the list in a FilterMatcher when the reader has deletions,
+    and the filter moves the list past its leading deleted documents as it is made: rewound
+    (the public `Matcher.reset()`), the leaf gives every posting, deleted or not, whichever
+    reader asked. The process-wide segment cache (`search_index.postings`) depends on it.
+    """
+    wrapped = False
     while not isinstance(matcher, W3LeafMatcher) and hasattr(matcher, "child"):
         matcher = matcher.child
+        wrapped = True
+    if wrapped:
+        matcher.reset()
     return matcher
 
 
