@@ -122,8 +122,15 @@ def split_items(value: object) -> list[str]:
 
 def split_ids(value: object) -> list[int]:
     """Row ids from a JSON list of numbers or '3, 5；8'."""
-    items = value if isinstance(value, (list, tuple)) else split_items(value)
-    return list(dict.fromkeys(ascii_int(item) for item in items))
+    if value is None or value == "":
+        return []
+    items = split_items(value) if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        items = [items]
+    numbers: list[int] = []
+    for item in items:  # a form's one text box ("3, 5") arrives as a list of one string
+        numbers.extend(ascii_int(part) for part in (split_items(item) if isinstance(item, str) else [item]))
+    return list(dict.fromkeys(numbers))
 
 
 SPLIT = BeforeValidator(split_items)  # Annotated[list[…], MaxLen(n), SPLIT]

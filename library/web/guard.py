@@ -30,6 +30,16 @@ def _has_nul(value: Any, depth: int = 0) -> bool:
     return False
 
 
+def _json_field_with_nul(body: Any) -> str | None:
+    """The top-level field of a JSON body whose value (or name) carries NUL; "body" otherwise."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if _has_nul(key) or _has_nul(value):
+                return str(key).replace(NUL, "")[:64] or "body"
+        return None
+    return "body" if _has_nul(body) else None
+
+
 def _first_with_nul(multidict) -> str | None:
     for key, value in multidict.items(multi=True):
         if NUL in key or (isinstance(value, str) and NUL in value):
@@ -45,8 +55,8 @@ def refuse_nul() -> None:
     name = _first_with_nul(request.args)
     if name is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         name = _first_with_nul(request.form)
-    if name is None and request.is_json and _has_nul(request.get_json(silent=True)):
-        name = "body"
+    if name is None and request.is_json:
+        name = _json_field_with_nul(request.get_json(silent=True))
     if name is not None:
         message = _("不能包含控制字符（U+0000），请删除后重试")
         raise InvalidInput(_("请修改后重新提交：%(first)s", first=message), fields={name: message})

@@ -18,7 +18,7 @@ from pydantic.json_schema import models_json_schema
 
 from library.db import MAX_ID
 from library.validation import Schema, parse
-from library.web.api import api, request_object
+from library.web.api import api, request_object, signed_in
 
 Auth = Literal["none", "optional", "required"]
 
@@ -61,6 +61,8 @@ def operation(summary: str, **declared: Any) -> Callable:
     def wrap(view: Callable) -> Callable:
         @functools.wraps(view)
         def parsed(**kwargs: Any):
+            if spec.auth == "required":
+                signed_in()  # an anonymous caller hears 401 before anything about the body
             if spec.query is not None:
                 kwargs["query"] = parse(spec.query, request.args)
             if spec.body is not None:

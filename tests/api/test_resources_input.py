@@ -64,7 +64,16 @@ def test_a_year_that_is_no_ascii_number_is_a_400_naming_year(library, sample_dir
         assert response.status_code == 200 and response.json["year"] == int(good)
 
 
-@pytest.mark.parametrize("bad", ["\x00", "\x01", "\x7f", "\u0085"])
+def test_nul_in_an_abstract_is_refused_like_everywhere(library, sample_dir):
+    """NUL is refused before any view runs (library/web/guard.py), even where a multi-line field
+    would drop other control characters."""
+    app, client, world = library
+    refused = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], abstract="第一段\x00\n第二段")
+    assert _error_fields(refused) == {"abstract"}
+    assert _titles(app) == []  # nothing was stored
+
+
+@pytest.mark.parametrize("bad", ["\x01", "\x7f", "\u0085"])
 def test_control_characters_in_a_title_are_a_400_and_in_an_abstract_are_removed(library, sample_dir, bad):
     app, client, world = library
     refused = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title=f"论文{bad}标题")
@@ -154,7 +163,7 @@ def test_the_html_forms_refuse_bad_years_and_control_characters(app, client, wor
     token = csrf_token(client, "/upload")
     with open(sample_dir / "光合作用.pdf", "rb") as fh:
         page = client.post("/upload", content_type="multipart/form-data", data={
-            "csrf_token": token, "title": "标\x00题", "kind": "paper", "subject": "math", "stage": "primary",
+            "csrf_token": token, "title": "标\x01题", "kind": "paper", "subject": "math", "stage": "primary",
             "studio": "wang-math", "year": "²", "intent": "publish", "file": (fh, "光合作用.pdf")})
     assert page.status_code == 400
     html = page.get_data(as_text=True)
@@ -165,7 +174,7 @@ def test_the_html_forms_refuse_bad_years_and_control_characters(app, client, wor
     # A return from the button without a reason is refused; an unknown step is no page at all.
     client.post(f"/resources/{rid}/workflow/withdraw", data={"csrf_token": token})
     client.post(f"/resources/{rid}/workflow/submit", data={"csrf_token": token})
-    client.post(f"/resources/{rid}/workflow/return", data={"csrf_token": token, "comment": "\x00"})
+    client.post(f"/resources/{rid}/workflow/return", data={"csrf_token": token, "comment": "\x01"})
     with app.app_context():
         assert get_session().get(Resource, rid).status == "submitted"
     assert client.post(f"/resources/{rid}/workflow/bogus", data={"csrf_token": token}).status_code == 404
