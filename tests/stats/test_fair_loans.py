@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from library.lending.models import Agreement, Loan
-from library.stats.figures import loan_period, term_of
 from tests.support.app import bearer, county_today, login
 from tests.support.lending import active_agreement, borrow, build_lending
 
@@ -47,6 +46,8 @@ def test_repeated_loans_of_one_output_count_once_per_agreement_period(app, clien
 
 
 def test_the_period_is_the_agreements_frequency(app):
+    from library.stats.figures import loan_period, term_of
+
     with app.app_context():  # the county's clock is the app's
 
         def loan(period, when, resource_id=7, school_id=3):

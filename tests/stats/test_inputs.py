@@ -51,7 +51,7 @@ def test_activity_ids_typed_in_one_box_and_ticked_schools(app, client, known):
     token = csrf_token(client, "/studios/wang-math/activities")
     client.post("/studios/wang-math/activities", data={
         **ACTIVITY, "csrf_token": token, "title": "多份材料的教研",
-        "resource_ids": f"{known.ids['video1']}，{known.ids['paper1']}",
+        "resource_ids": f"{known.ids['video1']}、{known.ids['paper1']}",
         "school_ids": [str(known.schools["a"]), str(known.schools["b"])]})
     with app.app_context():
         row = get_session().scalars(select(Activity).where(Activity.title == "多份材料的教研")).one()
@@ -100,12 +100,23 @@ def test_the_coordinators_box_takes_any_list_separator(app, client, known):
         assert sorted(u.username for u in studios.get_studio("wang-math").coordinators) == ["qianyx", "zhaoyx"]
 
 
-def test_notification_ids_are_row_ids(client, known):
+def test_notification_ids_are_row_ids_and_a_broken_body_marks_nothing(app, client, known):
+    from library.accounts import service as accounts
+    from library.notifications import service as notifications
+
     host = bearer(known.tokens["host"])
+    with app.app_context():
+        notifications.notify([accounts.get_user("wangli")], "loan.requested", "loan", 1, "城南小学申请借阅")
+        get_session().commit()
     for ids in (["²"], "abc", [10**25], [True]):
         response = client.post("/api/v1/notifications/read", headers=host, json={"ids": ids})
         assert response.status_code == 400 and "ids" in response.json["error"]["fields"], ids
-    assert client.post("/api/v1/notifications/read", headers=host, json={}).json == {"marked": 0}
+    # A body that is not JSON is refused, not read as "no ids", which means "mark all".
+    response = client.post("/api/v1/notifications/read", headers={**host, "Content-Type": "application/json"},
+                           data=b"\x00")
+    assert response.status_code == 400
+    assert client.get("/api/v1/notifications", headers=host).json["unread"] == 1
+    assert client.post("/api/v1/notifications/read", headers=host, json={"ids": "1, 2"}).status_code == 200
 
 
 def _validator(doc: dict, path: str, method: str, status: str) -> Draft202012Validator:
