@@ -17,14 +17,19 @@ __all__ = ["ConfigError", "create_app"]
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:…>` in a route names a row or a year: past the INTEGER range it matches nothing (404),
-    rather than reaching the database driver and failing with a 500."""
+    """`<int:…>` in a route names a row or a year: past the INTEGER range it names nothing — a 404,
+    rather than reaching the database driver (a 500). Not a converter `max`: a rule refused by its
+    converter lets another rule with the same path answer 405 for a method it lacks."""
 
-    def __init__(self, map, *args, **kwargs) -> None:
+    def to_python(self, value: str) -> int:
+        from werkzeug.exceptions import NotFound
+
         from library.db import MAX_ID
 
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+        number = super().to_python(value)
+        if not 0 <= number <= MAX_ID:
+            raise NotFound()
+        return number
 
 
 class ReadableJSONProvider(DefaultJSONProvider):
@@ -48,7 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from library.accounts import auth
     from library.search import changes  # noqa: F401  (writes the change log on every flush)
     from library.notifications import mail
-    from library.web import errors, uploads, visitor
+    from library.web import errors, guard, security, uploads, visitor
 
     app.request_class = uploads.SpoolingRequest
     if int(app.config["PROXY_COUNT"] or 0) > 0:
@@ -66,6 +71,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     errors.init_app(app)
     uploads.init_app(app)
+    guard.init_app(app)
+    security.init_app(app)
 
     register_blueprints(app)
     auth.csrf.exempt(api_blueprint())

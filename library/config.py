@@ -32,7 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "S3_PUBLIC_URL": None,  # the S3 endpoint as browsers reach it, when it differs from AWS_ENDPOINT_URL
     "PER_PAGE": 20,
     "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1) whose X-Forwarded-For may be trusted
-    "SECURE_COOKIES": False,  # true behind HTTPS
+    # Session and "remember me" cookies only over HTTPS; unset: on when BASE_URL is https://.
+    "SECURE_COOKIES": None,
     # E-mail copies of notifications: smtp://, smtp+starttls:// or smtps://[user:pass@]host[:port]; unset = none.
     "SMTP_URL": None,
     "MAIL_FROM": "studio-library@localhost",
@@ -115,6 +116,7 @@ def load_config(app, overrides: dict[str, Any] | None = None) -> None:
             raise ConfigError(f"LIBRARY_{name}: must be a positive number of seconds")
 
     _check_mail(cfg)
+    cfg["SECURE_COOKIES"] = _secure_cookies(cfg)
 
     if not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = _persistent_secret(data_dir / "secret_key")
@@ -143,6 +145,21 @@ def _check_mail(cfg) -> None:
         raise ConfigError("LIBRARY_BASE_URL: required with LIBRARY_SMTP_URL: the address people open the "
                           f"library at, e.g. https://library.example.cn (got {cfg['BASE_URL']!r})")
     cfg["BASE_URL"] = str(cfg["BASE_URL"]).rstrip("/")
+
+
+def _secure_cookies(cfg) -> bool:
+    """LIBRARY_SECURE_COOKIES as a yes/no; unset, whether the site is served over HTTPS (BASE_URL)."""
+    value = cfg["SECURE_COOKIES"]
+    if value is None or value == "":
+        return str(cfg["BASE_URL"] or "").lower().startswith("https://")
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"LIBRARY_SECURE_COOKIES: must be true or false, got {value!r}")
 
 
 def _persistent_secret(path: Path) -> str:

@@ -62,3 +62,10 @@ class Unavailable(DomainError):
 
     code = "unavailable"
     status = 503
+
+
+class InsufficientStorage(DomainError):
+    """The server's disk is full (or a quota or file-size limit is reached): an upload cannot be kept."""
+
+    code = "insufficient_storage"
+    status = 507

@@ -119,9 +119,13 @@ def url_here(**updates) -> str:
             args.pop(name, None)
         else:
             args[name] = value if isinstance(value, list) else [value]
+    # The path's own arguments win (`/assessment/2024?year=1`), and url_for's options
+    # (`_external`, `_scheme`, `_anchor` …) are never taken from a query string.
+    path_args = request.view_args or {}
+    args = {name: value for name, value in args.items() if name not in path_args and not name.startswith("_")}
     if request.endpoint is None or request.endpoint == "static":
         return url_for("resources.home", **args)
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint, **path_args, **args)
 
 
 def _remember_lang(response):

@@ -74,7 +74,7 @@ def clean_lines(value: object) -> str:
     return text.strip()
 
 
-LINE = BeforeValidator(clean_line)  # Annotated[str, LINE, MaxLen(n)]: one line of at most n characters
+LINE = BeforeValidator(clean_line)  # Annotated[str, MaxLen(n), LINE]: one line of at most n characters
 
 
 LINES = BeforeValidator(clean_lines)
@@ -95,10 +95,10 @@ def ascii_int(value: object) -> int:
     raise _fail("ascii_int", _("应为数字（0–9）"))
 
 
-ASCII_INT = BeforeValidator(ascii_int)  # Annotated[int, ASCII_INT, Interval(ge=…, le=…)]
+ASCII_INT = BeforeValidator(ascii_int)  # Annotated[int, Interval(ge=…, le=…), ASCII_INT]
 
 
-RowId = Annotated[int, ASCII_INT, Interval(ge=1, le=MAX_ID)]
+RowId = Annotated[int, Interval(ge=1, le=MAX_ID), ASCII_INT]
 
 
 def split_items(value: object) -> list[str]:
@@ -126,7 +126,7 @@ def split_ids(value: object) -> list[int]:
     return list(dict.fromkeys(ascii_int(item) for item in items))
 
 
-SPLIT = BeforeValidator(split_items)  # Annotated[list[…], SPLIT, MaxLen(n)]
+SPLIT = BeforeValidator(split_items)  # Annotated[list[…], MaxLen(n), SPLIT]
 
 
 SPLIT_IDS = BeforeValidator(split_ids)
@@ -173,15 +173,15 @@ BLANK = BeforeValidator(blank_is_none)  # Annotated[X | None, BLANK]: "" and nul
 
 
 # The field types the schemas are written in (DESIGN.md's names; limits as the columns allow).
-Code = Annotated[str, LINE, MaxLen(64)]
-Name = Annotated[str, LINE, MaxLen(100)]
-Title = Annotated[str, LINE, MaxLen(300)]
-LongText = Annotated[str, LINES, MaxLen(20_000)]
-Comment = Annotated[str, LINES, MaxLen(2_000)]
-Year = Annotated[int, ASCII_INT, Interval(ge=1900, le=2100)]
-Names = Annotated[list[Name], SPLIT, MaxLen(50)]
-Codes = Annotated[list[Code], SPLIT, MaxLen(50)]
-Ids = Annotated[list[RowId], SPLIT_IDS, MaxLen(500)]
+Code = Annotated[str, MaxLen(64), LINE]
+Name = Annotated[str, MaxLen(100), LINE]
+Title = Annotated[str, MaxLen(300), LINE]
+LongText = Annotated[str, MaxLen(20_000), LINES]
+Comment = Annotated[str, MaxLen(2_000), LINES]
+Year = Annotated[int, Interval(ge=1900, le=2100), ASCII_INT]
+Names = Annotated[list[Name], MaxLen(50), SPLIT]
+Codes = Annotated[list[Code], MaxLen(50), SPLIT]
+Ids = Annotated[list[RowId], MaxLen(500), SPLIT_IDS]
 
 
 class Schema(BaseModel):

@@ -131,10 +131,15 @@ class HashingSpool(io.BufferedIOBase):
             self._fileobj.close()
 
     def discard(self) -> None:
-        """Close and delete the temp file, unless it was detached; idempotent."""
-        self.close()
-        if not self._detached:
-            self._cleanup()
+        """Close and delete the temp file, unless it was detached; idempotent. The file goes even
+        when closing fails (a full disk refusing the last buffered bytes)."""
+        try:
+            self.close()
+        except OSError:
+            pass  # the bytes it could not flush are being deleted
+        finally:
+            if not self._detached:
+                self._cleanup()
 
     def detach(self) -> Path:  # type: ignore[override]
         """Close the spool and hand the file over: nobody here will delete it any more."""
@@ -158,5 +163,9 @@ class HashingSpool(io.BufferedIOBase):
 
 
 def _remove(fileobj: IO[bytes], path: Path) -> None:
-    fileobj.close()
-    path.unlink(missing_ok=True)
+    try:
+        fileobj.close()
+    except OSError:
+        pass  # the bytes it could not flush were going to be deleted anyway
+    finally:
+        path.unlink(missing_ok=True)

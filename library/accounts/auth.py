@@ -8,8 +8,8 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from library import policy
+from library.accounts import sessions
 from library.accounts.models import User
-from library.db import get_session
 from library.errors import Unauthenticated
 
 login_manager = LoginManager()
@@ -19,12 +19,9 @@ csrf = CSRFProtect()
 
 
 @login_manager.user_loader
-def _load_user(session_id: str) -> User | None:
-    user_id, _sep, stamp = session_id.partition(":")
-    user = get_session().get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.active or stamp != user.session_stamp:
-        return None
-    return user
+def _load_user(token: str) -> User | None:
+    """The user of the session (or "remember me") cookie's sign-in session, while it holds."""
+    return sessions.resume(token)
 
 
 @login_manager.request_loader
@@ -63,9 +60,7 @@ def workflow_actions(user: User | None, resource) -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    """Install the login manager, CSRF protection and secure cookie defaults."""
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    """Install the login manager and CSRF protection (cookie flags: library.web.security)."""
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a long upload form must not expire mid-way
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -79,8 +74,3 @@ def init_app(app: Flask) -> None:
         can_review_studio=policy.can_review,
         is_site_admin=policy.is_admin,
     )
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
-    # Behind HTTPS set LIBRARY_SECURE_COOKIES=true so cookies never travel in clear text.
-    secure = bool(app.config.get("SECURE_COOKIES", False))
-    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = secure

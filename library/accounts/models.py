@@ -51,13 +51,21 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        # The session remembers a piece of the password hash: changing the password signs out
-        # every other session and "remember me" cookie.
-        return f"{self.id}:{self.session_stamp}"
+        # What Flask-Login keeps in the session cookie (and the "remember me" cookie): the random
+        # token of this sign-in, whose SignInSession row says whether it still holds.
+        token = self.sign_in_token
+        if not token:
+            raise RuntimeError("sign in through library.accounts.auth.log_in (no sign-in session)")
+        return token
 
     @property
-    def session_stamp(self) -> str:
-        return (self.password_hash or "")[-12:]
+    def sign_in_token(self) -> str | None:
+        """The token of the sign-in session this user was loaded by in this request, if any."""
+        return self.__dict__.get("_sign_in_token")
+
+    def bind_sign_in(self, token: str) -> None:
+        """Remember which sign-in session this request's user came from (not a column)."""
+        self.__dict__["_sign_in_token"] = token
 
 
 class ApiToken(Base):
@@ -87,3 +95,35 @@ class School(Base):
     is_weak: Mapped[bool] = mapped_column(default=False)
     weak_subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInSession(Base):
+    """One sign-in on one browser. The session cookie (and the "remember me" cookie) carry a random
+    token; only its SHA-256 is kept. Signing out ends it; so do a password change (every other
+    session of the user), an admin setting the password or turning the account off (all of them)."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str] = mapped_column(String(16), default="")
+
+
+class SignInAttempt(Base):
+    """A sign-in attempt, written (committed) before its password is checked, so parallel guesses
+    count each other: `pending` while it is being checked, then `failure`, `success` or `throttled`
+    (refused without a check). Pending and failed attempts count against the limits."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), index=True)
+    ip: Mapped[str] = mapped_column(String(64), default="", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")

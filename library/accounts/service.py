@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from library.accounts import sessions, throttle
 from library.accounts.models import SITE_ROLES, ApiToken, School, User
 from library.audit import service as audit
 from library.db import get_session, is_row_id, utcnow
@@ -137,21 +138,25 @@ def user_for_token(token: str) -> User | None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Change one's own password after proving the current one."""
+    """Change one's own password after proving the current one; every other sign-in session of the
+    user ends (the one the user is signed in by, `user.sign_in_token`, stays)."""
     if not user.password_hash or not check_password_hash(user.password_hash, current):
         raise PermissionDenied(_("当前密码不正确"), fields={"current_password": _("当前密码不正确")})
     if len(new) < MIN_PASSWORD:
         raise InvalidInput(_("新密码至少 %(n)s 位", n=MIN_PASSWORD), fields={"new_password": _("太短")})
     user.password_hash = generate_password_hash(new)
+    sessions.end_all(user, "password", keep=user.sign_in_token)
     audit.record("password.change", user, "user", user.id)
     get_session().commit()
 
 
 def set_password(user: User, new: str, actor: User | None = None) -> None:
-    """Set a password for someone (admins, the command line)."""
+    """Set a password for someone (admins, the command line): every session of theirs ends."""
     if len(new) < MIN_PASSWORD:
         raise InvalidInput(_("新密码至少 %(n)s 位", n=MIN_PASSWORD), fields={"new_password": _("太短")})
     user.password_hash = generate_password_hash(new)
+    keep = actor.sign_in_token if actor is not None and actor.id == user.id else None
+    sessions.end_all(user, "password", keep=keep)
     audit.record("password.set", actor, "user", user.id, username=user.username)
     get_session().commit()
 
@@ -197,33 +202,38 @@ def update_user(user: User, *, role: str, active: bool, password: str | None = N
     if active != user.active:
         audit.record("user.active", actor, "user", user.id, username=user.username, active=active)
         user.active = active
+        if not active:  # turned off: signed out everywhere, and turning it on again revives nothing
+            sessions.end_all(user, "disabled")
     if password:
         set_password(user, password, actor)  # validates, audits and commits
     get_session().commit()
     return user
 
 
-# Failed sign-ins tolerated in the window, per account and per address.
-SIGN_IN_WINDOW = timedelta(minutes=15)
-
-
-MAX_FAILURES_PER_ACCOUNT = 5
-
-
-MAX_FAILURES_PER_ADDRESS = 30
-
-
-def sign_in(username: str, password: str, address: str) -> User:
-    """The user for these credentials; refuses guessing (too many recent failures) and audits both."""
+def sign_in(username: str, password: str, address: str, *, lifetime: timedelta,
+            remember: bool = False) -> User:
+    """The user for these credentials, bound to a new sign-in session (sessions.py) lasting
+    `lifetime`; refuses guessing (throttle.py: too many recent or parallel failures) and audits
+    both outcomes."""
     key = username.strip()[:64].lower()
-    if (audit.recent_count("login.failure", since=SIGN_IN_WINDOW, target_id=key) >= MAX_FAILURES_PER_ACCOUNT
-            or audit.recent_count("login.failure", since=SIGN_IN_WINDOW, ip=address) >= MAX_FAILURES_PER_ADDRESS):
+    attempt = throttle.admit(key, address)
+    if attempt is None:
         audit.record_now("login.throttled", None, "user", key, username=username)
         raise TooManyAttempts(_("登录失败次数过多，请 15 分钟后再试；忘记密码请联系管理员。"))
     user = authenticate(username, password)
     if user is None:
+        throttle.settle(attempt, "failure")
         audit.record_now("login.failure", None, "user", key, username=username)
         raise Unauthenticated(_("用户名或密码不正确"))
+    sessions.start(user, lifetime=lifetime, remember=remember, address=address)
     audit.record("login.success", user, "user", key)
     get_session().commit()
+    throttle.settle(attempt, "success")
     return user
+
+
+def sign_out(token: str | None) -> None:
+    """End the sign-in session of this token (signing out)."""
+    if token:
+        sessions.end(token, "logout")
+        get_session().commit()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from library.accounts import service as accounts
 from library.accounts.auth import signed_in_user
@@ -20,17 +22,30 @@ def login():
     if request.method == "GET":
         return render_template("login.html", username="")
     username = request.form.get("username", "").strip()[:64]
+    remember = bool(request.form.get("remember"))
+    # The server-side session lasts as long as the cookie that carries it may.
+    lifetime = remember_duration() if remember else current_app.permanent_session_lifetime
     try:
-        user = accounts.sign_in(username, request.form.get("password", ""), request.remote_addr or "")
+        user = accounts.sign_in(username, request.form.get("password", ""), request.remote_addr or "",
+                                lifetime=lifetime, remember=remember)
     except (TooManyAttempts, Unauthenticated) as exc:
         flash(exc.message, "error")
         return render_template("login.html", username=username), exc.status
-    login_user(user, remember=bool(request.form.get("remember")))
+    login_user(user, remember=remember, duration=lifetime if remember else None)
     return redirect(safe_next(request.args.get("next")))
+
+
+def remember_duration() -> timedelta:
+    """How long a "remember me" cookie (and its session) lasts (REMEMBER_COOKIE_DURATION)."""
+    value = current_app.config["REMEMBER_COOKIE_DURATION"]
+    return value if isinstance(value, timedelta) else timedelta(seconds=int(value))
 
 
 @bp.post("/logout")
 def logout():
+    # The sign-in session ends on the server too (a copy of the cookie is worth nothing after).
+    if current_user.is_authenticated:  # loaded from the session or the "remember me" cookie
+        accounts.sign_out(current_user.sign_in_token)
     logout_user()
     return redirect(url_for("resources.home"))
 

@@ -85,7 +85,7 @@ class SubjectForm(Schema):
 
 
 class AuditQuery(Schema):
-    page: Annotated[int, ASCII_INT, Interval(ge=1, le=100_000)] = Field(1, title=label("页码"))
+    page: Annotated[int, ASCII_INT, Interval(ge=1, le=10_000)] = Field(1, title=label("页码"))  # OFFSET stays an INTEGER
     action: Annotated[Code | None, BLANK] = Field(None, title=label("操作"))
 
 

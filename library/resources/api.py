@@ -2,51 +2,89 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from flask import jsonify, request
+from flask_babel import gettext as _
 
 from library import policy
 from library.accounts.auth import current_actor
+from library.errors import PermissionDenied
 from library.resources import review
 from library.resources import service as resources
+from library.resources.schemas import (
+    ResourceHistory,
+    ResourceOut,
+    ResourcePatch,
+    ResourceUpload,
+    ReviewQueue,
+    TransitionBody,
+)
 from library.resources.serialise import resource_json
-from library.web.api import api, request_object, signed_in, utc_time
+from library.web.api import api, signed_in, utc_time
+from library.web.openapi import operation
 from library.web.uploads import incoming_files
+
+TAGS = ("resources",)
+
+
+def uploader_first(view: Callable) -> Callable:
+    """Refuse an anonymous upload before its form is read: "sign in first", not "fix the title"."""
+
+    @functools.wraps(view)  # keeps the operation's declaration (`openapi`)
+    def checked(**kwargs):
+        if current_actor() is None:
+            raise PermissionDenied(_("请先登录再上传"))
+        return view(**kwargs)
+
+    return checked
 
 
 @api.post("/resources")
-def create_resource():
-    resource = resources.create_resource(current_actor(), request.form, incoming_files(request.files.getlist("file")))
+@uploader_first
+@operation("上传成果 (upload an output)", upload=ResourceUpload, response=ResourceOut, status=201,
+           errors=(413, 415, 507), tags=TAGS,
+           description="multipart/form-data：元数据字段加一个或多个 file。文件按内容判断类型；"
+                       "publish=true 只对主持人、联系该工作室的研训员和管理员有效，submit=true 提交审核，否则为草稿。")
+def create_resource(body: ResourceUpload):
+    resource = resources.create_resource(current_actor(), body, incoming_files(request.files.getlist("file")))
     return jsonify(resource_json(resource)), 201
 
 
 @api.get("/resources/<int:resource_id>")
+@operation("读取成果 (read an output)", response=ResourceOut, auth="optional", errors=(404,), tags=TAGS)
 def get_resource(resource_id: int):
     return jsonify(resource_json(resources.get_resource(current_actor(), resource_id)))
 
 
 @api.post("/resources/<int:resource_id>/<any(submit, publish, return, withdraw):action>")
-def transition(resource_id: int, action: str):
-    resource = review.transition(signed_in(), resource_id, action, str(request_object(flat=True).get("comment", "")))
-    return jsonify(resource_json(resource))
+@operation("审核流程：提交、发布、退回、撤回 (a workflow step)", body=TransitionBody, response=ResourceOut,
+           errors=(404, 409), tags=TAGS, description="退回（return）须写明原因 comment。")
+def transition_resource(resource_id: int, action: str, body: TransitionBody):
+    return jsonify(resource_json(review.transition(signed_in(), resource_id, action, body.comment)))
 
 
 @api.patch("/resources/<int:resource_id>")
-def update(resource_id: int):
-    return jsonify(resource_json(review.update_resource(signed_in(), resource_id, request_object(flat=True))))
+@operation("修改成果信息 (change the metadata)", body=ResourcePatch, response=ResourceOut, errors=(404,),
+           tags=TAGS, description="只修改给出的字段；工作室不能修改。")
+def update_resource(resource_id: int, body: ResourcePatch):
+    return jsonify(resource_json(review.update_resource(signed_in(), resource_id, body)))
 
 
 @api.delete("/resources/<int:resource_id>")
-def delete(resource_id: int):
+@operation("删除成果 (delete an output)", status=204, errors=(404,), tags=TAGS)
+def delete_resource(resource_id: int):
     review.delete_resource(signed_in(), resource_id)
     return "", 204
 
 
 @api.get("/resources/<int:resource_id>/history")
-def history(resource_id: int):
-    from library.resources.service import get_resource
-
+@operation("成果的审核记录 (the workflow history)", response=ResourceHistory, auth="optional", errors=(404,),
+           tags=TAGS, description="意见和操作人只对作者和审核人可见。")
+def resource_history(resource_id: int):
     actor = current_actor()
-    resource = get_resource(actor, resource_id)
+    resource = resources.get_resource(actor, resource_id)
     # Reviewers' comments and names are for the author and the reviewers, not every reader.
     private = policy.can_edit(actor, resource) or (actor is not None and resource.uploader_id == actor.id)
     return jsonify(events=[
@@ -59,5 +97,6 @@ def history(resource_id: int):
 
 
 @api.get("/review-queue")
-def queue():
+@operation("待审核的成果 (the review queue)", response=ReviewQueue, tags=TAGS)
+def review_queue():
     return jsonify(items=[resource_json(r) for r in review.review_queue(signed_in())])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,27 +28,49 @@ class ResourceEvent(Base):
     actor = relationship("User")
 
 
-KINDS = ("lesson_video", "award_case", "excellent_case", "research_project", "paper", "other")
+# The codes as types (the schemas in schemas.py take them), and as tuples in their order.
+Kind = Literal["lesson_video", "award_case", "excellent_case", "research_project", "paper", "other"]
 
 
-AWARD_LEVELS = ("national", "provincial", "prefecture", "county", "school")
+KINDS: tuple[str, ...] = get_args(Kind)
 
 
-PROJECT_STATUSES = ("approved", "ongoing", "concluded")
+AwardLevel = Literal["national", "provincial", "prefecture", "county", "school"]
 
 
-VISIBILITIES = ("public", "internal", "studio", "lendable")
+AWARD_LEVELS: tuple[str, ...] = get_args(AwardLevel)
 
 
-FILE_STATES = ("processing", "ready", "failed")
+ProjectStatus = Literal["approved", "ongoing", "concluded"]
+
+
+PROJECT_STATUSES: tuple[str, ...] = get_args(ProjectStatus)
+
+
+Visibility = Literal["public", "internal", "studio", "lendable"]
+
+
+VISIBILITIES: tuple[str, ...] = get_args(Visibility)
+
+
+FileState = Literal["processing", "ready", "failed"]
+
+
+FILE_STATES: tuple[str, ...] = get_args(FileState)
 
 
 # Where a file's original is: `stored` in the storage backend, or `staged` in the local staging
 # area (DATA_DIR/staging, S3 only) until its move job has put it into the bucket.
-LOCATIONS = ("staged", "stored")
+Location = Literal["staged", "stored"]
 
 
-STATUSES = ("draft", "submitted", "published", "returned", "withdrawn")
+LOCATIONS: tuple[str, ...] = get_args(Location)
+
+
+Status = Literal["draft", "submitted", "published", "returned", "withdrawn"]
+
+
+STATUSES: tuple[str, ...] = get_args(Status)
 
 
 class Resource(Base):

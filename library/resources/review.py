@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -17,7 +15,9 @@ from library.errors import Conflict, InvalidInput, PermissionDenied
 from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
 from library.resources import claims
 from library.resources.models import Resource, ResourceEvent
+from library.resources.schemas import ResourceFields, ResourcePatch
 from library.resources.service import get_resource, validate_metadata
+from library.validation import parse
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def transition(actor: User | None, resource_id: int, action: str, comment: str =
             _("这个成果当前是“%(status)s”，不能%(action)s",
               status=STATUS_LABELS[resource.status], action=WORKFLOW_LABELS[action])
         )
-    comment = (comment or "").strip()[:2000]
+    # The comment comes parsed (schemas.TransitionBody: trimmed, at most 2,000 characters).
     if action == "return" and not comment:
         raise InvalidInput(_("退回时请写明原因，方便作者修改"), fields={"comment": _("请写明退回原因")})
     assert actor is not None  # policy.can_transition refused anonymous callers above
@@ -77,30 +77,26 @@ def my_resources(actor: User) -> list[Resource]:
     ))
 
 
-EDITABLE = ("title", "kind", "subject_code", "stage_code", "grade", "authors", "abstract", "keywords", "year",
-            "award_level", "award_name", "project_level", "project_status", "project_number", "publication",
-            "visibility")
-
-
-def update_resource(actor: User | None, resource_id: int, data: Mapping[str, object]) -> Resource:
-    """Change a resource's metadata (files stay); the studio cannot change."""
+def update_resource(actor: User | None, resource_id: int, changes: ResourcePatch) -> Resource:
+    """Change a resource's metadata (files stay); the studio cannot change. Only the fields given
+    change; the result is checked whole (an award case keeps its award level)."""
     resource = get_resource(actor, resource_id)
     if not policy.can_edit(actor, resource):
         raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以修改这个成果"))
-    merged = {
+    current = {
         "title": resource.title, "kind": resource.kind, "subject": resource.subject_code,
         "stage": resource.stage_code, "grade": resource.grade, "studio": resource.studio.slug,
         "authors": resource.authors, "abstract": resource.abstract, "keywords": resource.keywords,
-        "year": resource.year or "", "award_level": resource.award_level or "",
-        "award_name": resource.award_name, "project_level": resource.project_level or "",
-        "project_status": resource.project_status or "", "project_number": resource.project_number,
-        "publication": resource.publication, "visibility": resource.visibility,
+        "year": resource.year, "award_level": resource.award_level, "award_name": resource.award_name,
+        "project_level": resource.project_level, "project_status": resource.project_status,
+        "project_number": resource.project_number, "publication": resource.publication,
+        "visibility": resource.visibility,
     }
-    merged.update({k: v for k, v in data.items() if k in merged and k != "studio"})
-    clean = validate_metadata(merged)
-    clean.pop("studio")
-    for name in EDITABLE:
-        setattr(resource, name, clean[name])
+    given = {name: value for name, value in changes.given().items() if name in current and name != "studio"}
+    merged = parse(ResourceFields, current | given)
+    clean, _studio = validate_metadata(merged)
+    for name, value in clean.items():
+        setattr(resource, name, value)
     get_session().commit()
     return resource
 

@@ -12,7 +12,9 @@ from library.accounts.auth import current_actor
 from library.errors import PermissionDenied
 from library.resources import review
 from library.resources import service as resources
+from library.resources.schemas import ResourcePatch, TransitionBody
 from library.studios import service as studios
+from library.validation import parse
 from library.web.forms import attempt, safe_next, submit
 
 bp = Blueprint("review", __name__)
@@ -30,11 +32,11 @@ def queue():
     return render_template("review/queue.html", items=review.review_queue(actor))
 
 
-@bp.post("/resources/<int:resource_id>/workflow/<action>")
+@bp.post("/resources/<int:resource_id>/workflow/<any(submit, publish, return, withdraw):action>")
 @login_required
 def workflow(resource_id: int, action: str):
-    attempt(lambda: review.transition(current_actor(), resource_id, action, request.form.get("comment", "")),
-            str(DONE[action]))
+    attempt(lambda: review.transition(current_actor(), resource_id, action,
+                                      parse(TransitionBody, request.form).comment), str(DONE[action]))
     return redirect(safe_next(request.form.get("next"), url_for("resources.resource", resource_id=resource_id)))
 
 
@@ -47,7 +49,7 @@ def edit(resource_id: int):
         raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以修改这个成果"))
     errors, message, form = {}, None, None
     if request.method == "POST":
-        outcome = submit(lambda: review.update_resource(actor, resource_id, request.form))
+        outcome = submit(lambda: review.update_resource(actor, resource_id, parse(ResourcePatch, request.form)))
         if outcome.ok:
             flash(_("已保存"), "success")
             return redirect(url_for("resources.resource", resource_id=resource_id))

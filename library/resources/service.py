@@ -1,13 +1,12 @@
-"""Creating and reading resources: validation, storing originals, queueing their derivation, the change log."""
+"""Creating and reading resources: the database checks of the metadata (the schemas in
+schemas.py check the rest), storing originals, queueing their derivation, the change log."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from flask import current_app
@@ -23,28 +22,13 @@ from library.i18n import join_names
 from library.resources import claims, ingest
 from library.resources.jobs import enqueue_derive
 from library.resources.objects import content_keys
-from library.resources.models import (
-    AWARD_LEVELS,
-    KINDS,
-    PROJECT_STATUSES,
-    VISIBILITIES,
-    Resource,
-    ResourceEvent,
-    ResourceFile,
-)
+from library.resources.models import Resource, ResourceEvent, ResourceFile
+from library.resources.schemas import ResourceFields, ResourceUpload, clean_file_name
 from library.studios.models import Stage, Studio, Subject
+from library.validation import LIST_SPLIT, parse
 from storage import content_key
 
 log = logging.getLogger(__name__)
-
-
-LIST_SPLIT = re.compile(r"[,，、;；\n]+")
-
-
-TRUE_WORDS = {"1", "true", "yes", "on", "是"}
-
-
-FALSE_WORDS = {"0", "false", "no", "off", "否"}
 
 
 @dataclass
@@ -70,102 +54,31 @@ class IncomingFile:
 
 
 def split_list(value: str | Sequence[str] | None) -> list[str]:
-    """Split authors or keywords given as '张三，李四、王五' or a list, dropping blanks and duplicates."""
+    """Kept for library/lending/parsing.py until the lending domain reads its lists through
+    library.validation (SPLIT); new code uses `validation.split_items`. Lenient, as it was."""
     if value is None:
         return []
     items = value if isinstance(value, (list, tuple)) else LIST_SPLIT.split(str(value))
-    seen: dict[str, None] = {}
-    for item in items:
-        item = str(item).strip()
-        if item:
-            seen.setdefault(item, None)
-    return list(seen)
+    return list(dict.fromkeys(text for text in (str(item).strip() for item in items) if text))
 
 
-def _text(data: Mapping[str, object], name: str, limit: int = 300) -> str:
-    value = data.get(name)
-    return str(value).strip()[:limit] if value is not None else ""
-
-
-def validate_metadata(data: Mapping[str, object]) -> dict:
-    """Check the resource fields (DESIGN.md names); raise InvalidInput listing every bad field."""
+def validate_metadata(fields: ResourceFields) -> tuple[dict, Studio]:
+    """What the schema cannot check: the subject, stage and studio exist. Returns the row's
+    columns and the studio; raises InvalidInput naming every unknown code."""
     session = get_session()
     errors: dict[str, str] = {}
-    clean: dict = {}
-
-    clean["title"] = _text(data, "title")
-    if not clean["title"]:
-        errors["title"] = _("请填写标题")
-    kind = _text(data, "kind")
-    if kind not in KINDS:
-        errors["kind"] = _("请选择成果类型") if not kind else _("未知的成果类型：%(kind)s", kind=kind)
-    clean["kind"] = kind
-
-    subject = _text(data, "subject")
-    if not subject or session.get(Subject, subject) is None:
-        errors["subject"] = _("请选择学科") if not subject else _("未知的学科代码：%(subject)s", subject=subject)
-    clean["subject_code"] = subject
-    stage = _text(data, "stage")
-    if not stage or session.get(Stage, stage) is None:
-        errors["stage"] = _("请选择学段") if not stage else _("未知的学段代码：%(stage)s", stage=stage)
-    clean["stage_code"] = stage
-
-    slug = _text(data, "studio")
-    studio = session.scalar(select(Studio).where(Studio.slug == slug)) if slug else None
+    if session.get(Subject, fields.subject) is None:
+        errors["subject"] = _("未知的学科代码：%(subject)s", subject=fields.subject)
+    if session.get(Stage, fields.stage) is None:
+        errors["stage"] = _("未知的学段代码：%(stage)s", stage=fields.stage)
+    studio = session.scalar(select(Studio).where(Studio.slug == fields.studio))
     if studio is None:
-        errors["studio"] = _("请选择工作室") if not slug else _("没有这个工作室：%(slug)s", slug=slug)
-    clean["studio"] = studio
-
-    year_text = _text(data, "year")
-    clean["year"] = None
-    if year_text:
-        if year_text.isdigit() and 1980 <= int(year_text) <= date.today().year + 1:
-            clean["year"] = int(year_text)
-        else:
-            errors["year"] = _("年份应为 1980 至 %(today)s 之间的四位数字", today=date.today().year + 1)
-
-    for name, allowed, label in (
-        ("award_level", AWARD_LEVELS, _("获奖级别")),
-        ("project_level", AWARD_LEVELS, _("课题级别")),
-        ("project_status", PROJECT_STATUSES, _("课题状态")),
-    ):
-        value = _text(data, name) or None
-        if value is not None and value not in allowed:
-            errors[name] = _("未知的%(label)s：%(value)s", label=label, value=value)
-        clean[name] = value
-    if kind == "award_case" and not clean["award_level"] and "award_level" not in errors:
-        errors["award_level"] = _("获奖课例请选择获奖级别")
-
-    visibility = _text(data, "visibility") or "public"
-    if visibility not in VISIBILITIES:
-        errors["visibility"] = _("未知的公开范围：%(visibility)s", visibility=visibility)
-    clean["visibility"] = visibility
-
-    clean["grade"] = _text(data, "grade", 32)
-    clean["abstract"] = _text(data, "abstract", 20_000)
-    clean["award_name"] = _text(data, "award_name")
-    clean["project_number"] = _text(data, "project_number", 100)
-    clean["publication"] = _text(data, "publication")
-    clean["authors"] = split_list(data.get("authors"))  # type: ignore[arg-type]
-    clean["keywords"] = split_list(data.get("keywords"))  # type: ignore[arg-type]
-
+        errors["studio"] = _("没有这个工作室：%(slug)s", slug=fields.studio)
     if errors:
         first = next(iter(errors.values()))
         raise InvalidInput(_("请修改后重新提交：%(first)s", first=first), fields=errors)
-    return clean
-
-
-def _flag(data: Mapping[str, object], name: str) -> bool | None:
-    """A yes/no form field (publish, submit): None when absent."""
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    text = str(value).strip().lower()
-    if text in TRUE_WORDS:
-        return True
-    if text in FALSE_WORDS:
-        return False
-    raise InvalidInput(_("只能是 true 或 false：%(value)s", value=value), fields={name: _("只能是 true 或 false")})
+    assert studio is not None
+    return fields.columns(), studio
 
 
 def check_files(files: Sequence[IncomingFile]) -> list[str]:
@@ -178,7 +91,7 @@ def check_files(files: Sequence[IncomingFile]) -> list[str]:
         content_type = ingest.sniff(f.path, f.filename) if f.size else None
         if content_type is None:
             reason = _("文件是空的") if not f.size else _("文件内容不是允许的类型（允许：%(allowed)s）", allowed=ingest.ACCEPTED_DESCRIPTION)
-            refused.append({"file": f.filename, "reason": reason})
+            refused.append({"file": clean_file_name(f.filename), "reason": reason})
         types.append(content_type or "")
     if refused:
         names = join_names(r["file"] for r in refused)
@@ -189,18 +102,21 @@ def check_files(files: Sequence[IncomingFile]) -> list[str]:
 
 
 def create_resource(
-    actor: User | None, data: Mapping[str, object], files: Sequence[IncomingFile]
+    actor: User | None, upload: ResourceUpload | Mapping[str, object], files: Sequence[IncomingFile]
 ) -> Resource:
-    """Validate, store the originals, then write the rows, a derive job per new content and the
-    change log in one transaction; derivation runs later in `flask worker` (library/resources/jobs.py)."""
+    """Check, store the originals, then write the rows, a derive job per new content and the
+    change log in one transaction; derivation runs later in `flask worker` (library/resources/jobs.py).
+
+    `upload` is the parsed form; scripts (the demo, tests) may pass a plain mapping, which is
+    parsed with the same schema."""
     if actor is None:
         raise PermissionDenied(_("请先登录再上传"))
-    clean = validate_metadata(data)
-    studio: Studio = clean.pop("studio")
+    if not isinstance(upload, ResourceUpload):
+        upload = parse(ResourceUpload, upload)
+    clean, studio = validate_metadata(upload)
     if not policy.can_upload(actor, studio):
         raise PermissionDenied(_("您不是“%(name)s”的成员，不能向它上传成果", name=studio.name))
-    publish = _flag(data, "publish")
-    submit = _flag(data, "submit")
+    publish, submit = upload.publish, upload.submit
     if publish and not policy.can_publish_directly(actor, studio):
         raise PermissionDenied(_("只有主持人、联系该工作室的研训员和管理员可以直接发布；请提交审核"))
     types = check_files(files)
@@ -256,7 +172,7 @@ def _store_file(storage, session, incoming: IncomingFile, content_type: str, pos
     key = content_key(incoming.sha256)
     row = ResourceFile(
         position=position,
-        original_name=Path(incoming.filename).name[:255] or "file",
+        original_name=clean_file_name(incoming.filename),
         content_type=content_type,
         size=incoming.size,
         sha256=incoming.sha256,

@@ -19,10 +19,13 @@ from library import policy
 from library.accounts.auth import current_actor
 from library.resources import ingest
 from library.resources import service as resources
+from library.resources.schemas import ResourceUpload, UploadFormQuery
 from library.studios import service as studio_service
-from library.web.errors import wants_json
+from library.validation import parse
+from library.web.errors import error_response, wants_json
 from library.web.forms import submit
-from library.web.uploads import incoming_files
+from library.errors import InsufficientStorage
+from library.web.uploads import disk_full_refused, incoming_files
 
 bp = Blueprint("upload", __name__)
 
@@ -34,18 +37,17 @@ ACCEPT = ".mp4,.webm,.mov,.pdf,.docx,.pptx,.xlsx,.doc,.ppt,.jpg,.jpeg,.png,.webp
 INTENTS = ("publish", "submit", "draft")
 
 
-def _intent_data(form) -> dict:
-    """The form's fields for the service, with the chosen intent as its `publish`/`submit` flags.
+def _upload(form) -> ResourceUpload:
+    """The form parsed (the API's schema), with the chosen intent as its `publish`/`submit` flags.
 
     Without an intent (an older page, a script) a reviewer publishes and anyone else submits."""
-    data = form.to_dict(flat=True)
-    intent = data.pop("intent", "")
+    upload = parse(ResourceUpload, form)
+    intent = form.get("intent", "")
     if intent not in INTENTS:
-        studio = studio_service.find_studio(data.get("studio", ""))
+        studio = studio_service.find_studio(upload.studio)
         intent = "publish" if studio and policy.can_publish_directly(current_actor(), studio) else "submit"
-    data["publish"] = "1" if intent == "publish" else ""
-    data["submit"] = "1" if intent == "submit" else ""
-    return data
+    upload.publish, upload.submit = intent == "publish", intent == "submit"
+    return upload
 
 
 def _form_context(form, errors=None, message=None, details=None):
@@ -72,10 +74,15 @@ def _form_context(form, errors=None, message=None, details=None):
 @login_required
 def upload():
     if request.method == "GET":
-        return render_template("upload.html", **_form_context({"studio": request.args.get("studio", "")}))
-    outcome = submit(lambda: resources.create_resource(
-        current_actor(), _intent_data(request.form), incoming_files(request.files.getlist("file"))
-    ), refusal_in_form=True)
+        query = parse(UploadFormQuery, request.args)
+        return render_template("upload.html", **_form_context({"studio": query.studio or ""}))
+
+    def create():
+        with disk_full_refused():  # a full disk while storing: 507, shown in the form
+            return resources.create_resource(
+                current_actor(), _upload(request.form), incoming_files(request.files.getlist("file")))
+
+    outcome = submit(create, refusal_in_form=True)
     if outcome.error is not None:
         if wants_json():
             raise outcome.error  # the error handler answers {"error": {"code", "message", "fields", "details"}}
@@ -89,3 +96,12 @@ def upload():
         return jsonify(id=resource.id, url=url, title=resource.title, status=resource.status), 201
     flash(_("上传成功：%(title)s", title=resource.title), "success")
     return redirect(url)
+
+
+@bp.errorhandler(InsufficientStorage)
+def no_room(exc: InsufficientStorage):
+    """The disk filled while the body was received (before the view, by the CSRF check): the
+    page's script gets the JSON error, a plain form is shown again with the reason."""
+    if wants_json():
+        return error_response(exc.status, exc.code, exc.message)
+    return render_template("upload.html", **_form_context({}, message=exc.message)), exc.status

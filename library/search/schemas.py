@@ -36,8 +36,8 @@ class SearchQuery(Schema):
     award_level: Filter = Field([], title=label("获奖级别"))
     year: Annotated[list[Year], MaxLen(MAX_FILTER_VALUES)] = Field([], title=label("年份"))
     sort: Literal["relevance", "newest", "downloads"] = Field("relevance", title=label("排序"))
-    page: Annotated[int, ASCII_INT, Interval(ge=1, le=10_000)] = Field(1, title=label("页码"))
-    per_page: Annotated[Annotated[int, ASCII_INT, Interval(ge=1, le=100)] | None, BLANK] = Field(
+    page: Annotated[int, Interval(ge=1, le=10_000), ASCII_INT] = Field(1, title=label("页码"))
+    per_page: Annotated[Annotated[int, Interval(ge=1, le=100), ASCII_INT] | None, BLANK] = Field(
         None, title=label("每页条数"))
 
     def filters(self) -> dict[str, list[str]]:

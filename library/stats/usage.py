@@ -15,17 +15,20 @@ moves only with counted downloads."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError
 
 from library.accounts.models import User
 from library.clock import local_day
 from library.db import get_session, utcnow
 from library.resources.models import Resource, ResourceFile
 from library.stats.models import UsageEvent
+
+log = logging.getLogger(__name__)
 
 # Crawlers and scripted clients, which name themselves. Browsers count as people, headless ones too
 # (matching "HeadlessChrome" would also drop the browser tests' real downloads).
@@ -64,7 +67,7 @@ def _reason(kind: str, resource: Resource, user: User | None, user_agent: str, r
 
 
 def _record(kind: str, user: User | None, resource: Resource, file_row: ResourceFile | None,
-            range_start: int, address: str | None, user_agent: str, when: datetime | None) -> UsageEvent:
+            range_start: int, address: str | None, user_agent: str, when: datetime | None) -> UsageEvent | None:
     when = when or utcnow()
     day = local_day(when)  # "once per day" and the year an event counts in follow the county's clock
     user_agent = (user_agent or "")[:300]
@@ -78,35 +81,46 @@ def _record(kind: str, user: User | None, resource: Resource, file_row: Resource
         range_start=range_start, day=day, created_at=when,
     )
     session = get_session()
-    if not reason:
-        # The unique dedupe_key decides, so two concurrent first requests cannot both count.
-        event = UsageEvent(**fields, counted=True, reason="",
-                           dedupe_key=_dedupe_key(kind, resource.id, file_id, visitor, day))
-        try:
-            session.add(event)
-            if kind == "download":
-                # A SQL expression: the database increments; the flush sees the change (change log).
-                resource.download_count = Resource.download_count + 1
-            session.commit()
-            return event
-        except IntegrityError:
-            session.rollback()
-            reason = "repeat"
-    event = UsageEvent(**fields, counted=False, reason=reason, dedupe_key=None)
-    session.add(event)
-    session.commit()
-    return event
+    resource_id = resource.id
+    try:
+        if not reason:
+            # The unique dedupe_key decides, so two concurrent first requests cannot both count.
+            event = UsageEvent(**fields, counted=True, reason="",
+                               dedupe_key=_dedupe_key(kind, resource.id, file_id, visitor, day))
+            try:
+                session.add(event)
+                if kind == "download":
+                    # A SQL expression: the database increments; the flush sees the change (change log).
+                    resource.download_count = Resource.download_count + 1
+                session.commit()
+                return event
+            except IntegrityError:
+                session.rollback()
+                reason = "repeat"
+        event = UsageEvent(**fields, counted=False, reason=reason, dedupe_key=None)
+        session.add(event)
+        session.commit()
+        return event
+    except (OperationalError, InternalError) as exc:
+        # A database that refuses writes (disk full, read-only, locked too long): the page or the
+        # download is still served; only this event is lost, and nothing of it is left half-written.
+        session.rollback()
+        log.warning("usage event dropped: the %s of resource %s (file %s) could not be written: %s",
+                    kind, resource_id, file_id, getattr(exc, "orig", exc))
+        return None
 
 
 def record_view(user: User | None, resource: Resource, *, address: str | None = None,
-                user_agent: str = "", when: datetime | None = None) -> UsageEvent:
-    """Record a resource-page view (a GET of the page; the view leaves HEAD requests out)."""
+                user_agent: str = "", when: datetime | None = None) -> UsageEvent | None:
+    """Record a resource-page view (a GET of the page; the view leaves HEAD requests out); None
+    when the database refused to write it (logged: the page is served all the same)."""
     return _record("view", user, resource, None, 0, address, user_agent, when)
 
 
 def record_download(user: User | None, file_row: ResourceFile, range_start: int, *,
-                    address: str | None = None, user_agent: str = "", when: datetime | None = None) -> UsageEvent:
-    """Record a file download (not an inline preview): the one call every download path makes."""
+                    address: str | None = None, user_agent: str = "", when: datetime | None = None) -> UsageEvent | None:
+    """Record a file download (not an inline preview): the one call every download path makes;
+    None when the database refused to write it (logged: the file is served all the same)."""
     return _record("download", user, file_row.resource, file_row, int(range_start or 0), address,
                    user_agent, when)
 

@@ -87,6 +87,21 @@ def _storage_unavailable(exc: StorageError):
     return response
 
 
+def _os_error(exc: OSError):
+    """A full disk while storing an upload (or anything else): 507 with the reason; any other
+    OSError is unexpected."""
+    from library.web.uploads import insufficient_storage, is_disk_full
+
+    if not is_disk_full(exc):
+        return _unexpected(exc)
+    log.error("no room on disk: %s", exc)
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+    refusal = insufficient_storage()
+    return error_response(refusal.status, refusal.code, refusal.message)
+
+
 def _unexpected(exc: Exception):
     log.exception("unhandled error")
     session = g.get("db_session")
@@ -103,4 +118,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(StorageError, _storage_unavailable)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OSError, _os_error)
     app.register_error_handler(Exception, _unexpected)

@@ -233,7 +233,65 @@ def openapi_json():
     return jsonify(cached_document())
 
 
+def _type_of(schema: dict, components: dict) -> str:
+    """A field's type in a few words: "string ≤ 300", "integer 1–2147483647", "array of string"."""
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in schema:
+        return " | ".join(_type_of(s, components) for s in schema["anyOf"])
+    if "enum" in schema:
+        return " | ".join(map(str, schema["enum"]))
+    if "const" in schema:
+        return str(schema["const"])
+    kind = str(schema.get("type", "any"))
+    if kind == "array":
+        return f"array of {_type_of(schema.get('items', {}), components)}"
+    if "maxLength" in schema:
+        kind += f" ≤ {schema['maxLength']}"
+    if "minimum" in schema or "maximum" in schema:
+        kind += f" {schema.get('minimum', '')}–{schema.get('maximum', '')}"
+    if "format" in schema:
+        kind += f" ({schema['format']})"
+    return kind
+
+
+def _fields(schema: dict, components: dict) -> list[dict]:
+    if "$ref" in schema:
+        schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    required = set(schema.get("required", []))
+    return [{"name": name, "type": _type_of(prop, components), "required": name in required,
+             "title": prop.get("title", ""), "description": prop.get("description", "")}
+            for name, prop in schema.get("properties", {}).items()]
+
+
+def readable(doc: dict) -> list[dict]:
+    """The document as the docs page shows it: per tag, each operation's inputs and answers."""
+    components = doc["components"]["schemas"]
+    groups: dict[str, list[dict]] = {}
+    for path, methods in doc["paths"].items():
+        for method, entry in methods.items():
+            body = next(iter(entry.get("requestBody", {}).get("content", {}).items()), None)
+            ok = next(iter(entry["responses"].items()))
+            ok_content = next(iter(ok[1].get("content", {}).items()), None)
+            groups.setdefault(entry["tags"][0], []).append({
+                "id": entry["operationId"], "method": method.upper(), "path": path, "summary": entry["summary"],
+                "description": entry.get("description", ""),
+                "auth": "optional" if entry.get("security") == [{}, {"bearer": []}] else
+                        ("required" if entry.get("security") else "none"),
+                "parameters": [{"name": p["name"], "in": p["in"], "required": p["required"],
+                                "type": _type_of(p["schema"], components), "title": p["schema"].get("title", ""),
+                                "description": p.get("description", "")} for p in entry["parameters"]],
+                "body_type": body[0] if body else None,
+                "body": _fields(body[1]["schema"], components) if body else [],
+                "status": ok[0], "answer_type": ok_content[0] if ok_content else None,
+                "answer": _fields(ok_content[1]["schema"], components) if ok_content else [],
+                "errors": [code for code in entry["responses"] if code != ok[0]],
+            })
+    return [{"tag": tag, "operations": ops} for tag, ops in sorted(groups.items())]
+
+
 @api.get("/docs")
 def api_docs():
     """The document read out as a page: operations by tag, their parameters, bodies and answers."""
-    return render_template("api_docs.html", doc=cached_document())
+    doc = cached_document()
+    return render_template("api_docs.html", doc=doc, groups=readable(doc))

@@ -147,6 +147,40 @@ def live_server(tmp_path_factory, migrated_sqlite):
 
 # ---------------------------------------------------------------- the browser
 
+class WatchedBrowser:
+    """The browser, whose every context reports what the pages' Content-Security-Policy refused
+    (library/web/security.py: an inline script, style attribute or handler): `csp_clean` fails the
+    test that showed it. Chromium's console line for it is caught, and the page's
+    securitypolicyviolation events are written to the console too (init scripts are not under
+    the CSP)."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", lambda msg: self.violations.append(msg.text) if is_csp_violation(msg.text) else None)
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`Refused to use ${e.blockedURI || "inline"} (Content Security Policy: ${e.violatedDirective}`
+                + ` at ${e.sourceFile || e.documentURI}:${e.lineNumber})`);
+});
+"""
+
+
+def is_csp_violation(text: str) -> bool:
+    """Chromium's console message for something the page's CSP refused, or the init script's."""
+    return text.startswith("Refused to") or "Content Security Policy" in text
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the session (Debian's, never a downloaded build)."""
@@ -155,8 +189,20 @@ def browser():
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-        yield chromium
+        yield WatchedBrowser(chromium)
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def csp_clean(request):
+    """Every browser test fails on a Content-Security-Policy violation in any of its pages."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    watched = request.getfixturevalue("browser")
+    watched.violations.clear()
+    yield
+    assert not watched.violations, f"Content-Security-Policy violations: {watched.violations}"
 
 
 @pytest.fixture
