@@ -132,7 +132,8 @@ def test_declared_answers_match_what_the_routes_return(client, known):
         ("/api/v1/studios/wang-math/stats?year=2024", "/api/v1/studios/{slug}/stats", admin),
         ("/api/v1/stats?year=2024", "/api/v1/stats", admin),
         ("/api/v1/studios/wang-math/activities", "/api/v1/studios/{slug}/activities", admin),
-        (f"/api/v1/assessment/{YEAR}", "/api/v1/assessment/{spec}", admin),
+        (f"/api/v1/assessment/{YEAR}", "/api/v1/assessment/{year}", admin),
+        (f"/api/v1/assessment/{YEAR}.json", "/api/v1/assessment/{year}.json", admin),
         ("/api/v1/indicators", "/api/v1/indicators", admin),
         ("/api/v1/notifications", "/api/v1/notifications", bearer(known.tokens["host"])),
         ("/api/v1/studios", "/api/v1/studios", {}),
@@ -158,6 +159,6 @@ def test_declared_answers_match_what_the_routes_return(client, known):
     assert response.status_code == 200 and response.json["cap"] is None
     assert not list(_validator(doc, "/api/v1/indicators/{code}", "patch", "200").iter_errors(response.json))
     declared = {(p, m) for p, ops in doc["paths"].items() for m in ops}
-    assert {("/api/v1/assessment/{spec}", "get"), ("/api/v1/indicators", "post"), ("/api/v1/indicators/{code}", "patch"),
+    assert {("/api/v1/assessment/{year}", "get"), ("/api/v1/assessment/{year}.xlsx", "get"), ("/api/v1/indicators", "post"), ("/api/v1/indicators/{code}", "patch"),
             ("/api/v1/notifications/read", "post"), ("/api/v1/studios/{slug}/activities", "post"),
             ("/api/v1/stats", "get"), ("/api/v1/subjects", "get")} <= declared
