@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from library import policy
+from library.admin.schemas import (
+    AuditQuery,
+    Coordinators,
+    JobRef,
+    MemberRef,
+    NewMember,
+    NewSchool,
+    NewStudio,
+    NewUser,
+    SubjectForm,
+    UserChange,
+)
 from library.accounts import schools
 from library.accounts import service as accounts
 from library.accounts.auth import signed_in_user
@@ -16,7 +28,8 @@ from library.errors import PermissionDenied
 from library.jobs import service as jobs
 from library.studios import service as studios
 from library.studios.models import STUDIO_ROLES, Studio
-from library.web.forms import attempt
+from library.validation import parse
+from library.web.forms import Submission, attempt, submit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -28,55 +41,83 @@ def _require_admin() -> User:
     return actor
 
 
+def _created(outcome: Submission, success: str) -> bool:
+    """A create form's outcome: flash it; True when the page may go back to the list (the form is
+    shown again, with its field errors and at the error's status, when it was refused)."""
+    if outcome.ok:
+        flash(success, "success")
+    else:
+        flash(outcome.message or "", "error")
+    return outcome.ok
+
+
+def _create_user(actor: User) -> None:
+    body = parse(NewUser, request.form)
+    accounts.create_user(body.username, body.role, body.password, body.display_name or "", body.school,
+                         actor=actor, email=body.email)
+
+
+def _update_user(actor: User) -> None:
+    body = parse(UserChange, request.form)
+    user = accounts.find_user(body.user_id)
+    if user is not None:
+        accounts.update_user(user, role=body.role, active=body.active, password=body.password, actor=actor,
+                             email=body.email)
 
 
 @bp.route("/users", methods=["GET", "POST"])
 @login_required
 def users():
     actor = _require_admin()
+    page = lambda **extra: render_template(  # noqa: E731
+        "admin/users.html", users=accounts.list_users(), roles=SITE_ROLES, schools=schools.list_schools(), **extra)
     if request.method == "POST":
-        form = request.form
-        if form.get("action") == "create":
-            attempt(lambda: accounts.create_user(
-                form.get("username", ""), form.get("role", ""), form.get("password") or None,
-                form.get("display_name", ""), form.get("school") or None, actor=actor, email=form.get("email")),
-                _("账号已创建"))
+        if request.form.get("action") == "create":
+            outcome = submit(lambda: _create_user(actor))
+            if not _created(outcome, _("账号已创建")):
+                return page(errors=outcome.errors, form=request.form), outcome.status
         else:
-            user = accounts.find_user(form.get("user_id", type=int))
-            if user is not None:
-                attempt(lambda: accounts.update_user(
-                    user, role=form.get("role", user.role), active=form.get("active") == "1",
-                    password=form.get("password") or None, actor=actor, email=form.get("email")), _("已保存"))
+            attempt(lambda: _update_user(actor), _("已保存"))
         return redirect(url_for("admin.users"))
-    return render_template("admin/users.html", users=accounts.list_users(), roles=SITE_ROLES, schools=schools.list_schools())
+    return page()
 
 
 @bp.route("/schools", methods=["GET", "POST"])
 @login_required
 def school_list():
     actor = _require_admin()
-    if request.method == "POST":
-        form = request.form
-        attempt(lambda: schools.create_school(
-            form.get("name", ""), weak=form.get("weak") == "1",
-            subjects=form.getlist("subjects"), stages=form.getlist("stages"), actor=actor), _("学校已创建"))
-        return redirect(url_for("admin.school_list"))
     subjects, stages = studios.vocabularies()
-    return render_template("admin/schools.html", schools=schools.list_schools(), subjects=subjects, stages=stages)
+    page = lambda **extra: render_template(  # noqa: E731
+        "admin/schools.html", schools=schools.list_schools(), subjects=subjects, stages=stages, **extra)
+    if request.method == "POST":
+        def create():
+            body = parse(NewSchool, request.form)
+            schools.create_school(body.name, weak=body.weak, subjects=body.subjects, stages=body.stages, actor=actor)
+
+        outcome = submit(create)
+        if not _created(outcome, _("学校已创建")):
+            return page(errors=outcome.errors, form=request.form), outcome.status
+        return redirect(url_for("admin.school_list"))
+    return page()
 
 
 @bp.route("/studios", methods=["GET", "POST"])
 @login_required
 def studio_list():
     actor = _require_admin()
-    if request.method == "POST":
-        form = request.form
-        attempt(lambda: studios.create_studio(form.get("slug", "").strip(), form.get("name", ""),
-                                               form.get("subject", ""), form.get("stage", ""),
-                                               form.get("description", ""), actor=actor), _("工作室已创建"))
-        return redirect(url_for("admin.studio_list"))
     subjects, stages = studios.vocabularies()
-    return render_template("admin/studios.html", studios=studios.all_studios(), subjects=subjects, stages=stages)
+    page = lambda **extra: render_template(  # noqa: E731
+        "admin/studios.html", studios=studios.all_studios(), subjects=subjects, stages=stages, **extra)
+    if request.method == "POST":
+        def create():
+            body = parse(NewStudio, request.form)
+            studios.create_studio(body.slug, body.name, body.subject, body.stage, body.description or "", actor=actor)
+
+        outcome = submit(create)
+        if not _created(outcome, _("工作室已创建")):
+            return page(errors=outcome.errors, form=request.form), outcome.status
+        return redirect(url_for("admin.studio_list"))
+    return page()
 
 
 @bp.route("/studios/<slug>", methods=["GET", "POST"])
@@ -92,21 +133,23 @@ def studio_people(slug: str):
         action = form.get("action")
         if action == "add":
             def add():
-                user = accounts.get_user(form.get("username", "").strip())
-                _guard_host(actor, studio, user, form.get("role", ""))
-                studios.add_member(studio, user, form.get("role", ""), actor)
+                body = parse(NewMember, form)
+                user = accounts.get_user(body.username)
+                _guard_host(actor, studio, user, body.role)
+                studios.add_member(studio, user, body.role, actor)
             attempt(add, _("已添加"))
         elif action == "remove":
-            user = accounts.find_user(form.get("user_id", type=int))
-            if user is not None:
-                _guard_host(actor, studio, user, "")
-                attempt(lambda: studios.remove_member(studio, user, actor), _("已移除"))
+            def remove():
+                user = accounts.find_user(parse(MemberRef, form).user_id)
+                if user is not None:
+                    _guard_host(actor, studio, user, "")
+                    studios.remove_member(studio, user, actor)
+            attempt(remove, _("已移除"))
         elif action == "coordinators":
             if not policy.is_admin(actor):
                 raise PermissionDenied(_("只有管理员可以指定研训员"))
-            names = [n.strip() for n in form.get("coordinators", "").replace("，", ",").split(",") if n.strip()]
-            attempt(lambda: studios.set_coordinators(studio, [accounts.get_user(n) for n in names], actor),
-                     _("已保存"))
+            attempt(lambda: studios.set_coordinators(
+                studio, [accounts.get_user(n) for n in parse(Coordinators, form).coordinators], actor), _("已保存"))
         return redirect(url_for("admin.studio_people", slug=slug))
     return render_template("admin/studio_people.html", studio=studio, roles=STUDIO_ROLES,
                            is_admin=policy.is_admin(actor))
@@ -126,8 +169,10 @@ def subjects():
     actor = _require_admin()
     if request.method == "POST":
         form = request.form
-        attempt(lambda: studios.save_subject(form.get("code", ""), form.get("name_zh", ""),
-                                              form.get("name_en", ""), actor), _("已保存"))
+        def save():
+            body = parse(SubjectForm, form)
+            studios.save_subject(body.code, body.name_zh, body.name_en or "", actor)
+        attempt(save, _("已保存"))
         return redirect(url_for("admin.subjects"))
     return render_template("admin/subjects.html", subjects=studios.vocabularies()[0])
 
@@ -136,8 +181,8 @@ def subjects():
 @login_required
 def audit_log():
     _require_admin()
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), 10_000)  # OFFSET stays an INTEGER
-    action = request.args.get("action") or None
+    query = parse(AuditQuery, request.args)
+    page, action = query.page, query.action
     entries, total = audit.list_entries(page, action)
     return render_template("admin/audit.html", entries=entries, total=total, page=page,
                            pages=max(1, -(-total // audit.PAGE)), action=action)
@@ -149,6 +194,6 @@ def job_list():
     """Failed background jobs (derivations that could not be done) with their reason, to retry."""
     actor = _require_admin()
     if request.method == "POST":
-        attempt(lambda: jobs.retry(request.form.get("job_id", type=int) or 0, actor=actor), _("任务已重新排队"))
+        attempt(lambda: jobs.retry(parse(JobRef, request.form).job_id, actor=actor), _("任务已重新排队"))
         return redirect(url_for("admin.job_list"))
     return render_template("admin/jobs.html", failed=jobs.list_jobs("failed"), counts=jobs.counts())

@@ -4,46 +4,91 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 from flask_babel import gettext as _
 
 from library.assessment import exports, indicators, scores
+from library.assessment.schemas import Assessment, IndicatorChange, IndicatorList, IndicatorNew, IndicatorOut, YearPath
 from library.errors import NotFound
-from library.stats import figures as stats
-from library.web.api import api, request_object, signed_in
+from library.validation import parse
+from library.web.api import api, signed_in
+from library.web.openapi import operation
 
-EXPORT = re.compile(r"^(\d{4})(?:\.(xlsx|csv|json))?$")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@api.get("/assessment/<spec>")
-def assessment_export(spec: str):
-    match = EXPORT.match(spec)
-    if match is None:
+ASCII_YEAR = re.compile(r"/assessment/[0-9]{4}(?:\.[a-z]+)?$")
+
+
+def _year_and_rows(year: int):
+    """The year (four ASCII digits in the path, 1900–2100) and its scores, for the caller."""
+    if not ASCII_YEAR.search(request.path):  # the int converter also takes "２０２４"
         raise NotFound(_("考核地址应为 /api/v1/assessment/2024、2024.xlsx 或 2024.csv"))
-    year = stats.parse_year(match.group(1))
-    rows = scores.assessment(signed_in(), year)
-    fmt = match.group(2) or "json"
-    if fmt == "xlsx":
-        return Response(exports.export_xlsx(year, rows),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="assessment-{year}.xlsx"'})
-    if fmt == "csv":
-        return Response(exports.export_csv(year, rows), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="assessment-{year}.csv"'})
-    return jsonify(scores.assessment_json(year, rows))
+    year = parse(YearPath, {"year": year}).year
+    actor = signed_in()
+    return year, scores.assessment(actor, year), scores.shown_to(actor)
+
+
+SHOWN = "教育局管理员和研训员可看；依据中调用者无权查看的成果只计数、不列名。"
+
+
+@api.get("/assessment/<int:year>")
+@operation("年度考核结果 (the year's assessment)", response=Assessment, errors=(400, 404), tags=("assessment",),
+           description="每个工作室每项指标的计数、得分和依据编号（hidden 为不列名的依据条数）。" + SHOWN
+                       + "同样的内容：/assessment/2024.json；工作簿：2024.xlsx；长表：2024.csv。")
+def assessment_scores(year: int):
+    return _scores_json(year)
+
+
+@api.get("/assessment/<int:year>.json")
+@operation("年度考核结果 JSON (the year's assessment, as a .json address)", response=Assessment, errors=(400, 404),
+           tags=("assessment",), description="与 /assessment/2024 相同。")
+def assessment_scores_json(year: int):
+    return _scores_json(year)
+
+
+def _scores_json(year: int):
+    year, rows, shown = _year_and_rows(year)
+    return jsonify(scores.assessment_json(year, rows, shown))
+
+
+@api.get("/assessment/<int:year>.xlsx")
+@operation("年度考核工作簿 (the assessment workbook)", media_type=XLSX, errors=(400, 404), tags=("assessment",),
+           description="Summary 表（工作室 × 指标得分与总分），每个工作室一张表：各项计数、分值、得分和依据。" + SHOWN)
+def assessment_xlsx(year: int):
+    year, rows, shown = _year_and_rows(year)
+    return Response(exports.export_xlsx(year, rows, shown), mimetype=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="assessment-{year}.xlsx"'})
+
+
+@api.get("/assessment/<int:year>.csv")
+@operation("年度考核长表 CSV (the assessment as CSV)", media_type="text/csv", errors=(400, 404),
+           tags=("assessment",),
+           description="每行一个工作室的一项指标（UTF-8 带 BOM）；evidence 为可见依据编号，evidence_hidden 为不列名的条数。")
+def assessment_csv(year: int):
+    year, rows, shown = _year_and_rows(year)
+    return Response(exports.export_csv(year, rows, shown), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="assessment-{year}.csv"'})
 
 
 @api.get("/indicators")
+@operation("考核指标 (the indicators)", response=IndicatorList, tags=("assessment",),
+           description="全部指标，含已停用的，按排序位置。")
 def list_indicators():
     signed_in()
     return jsonify(items=[indicators.indicator_json(i) for i in indicators.indicators(include_inactive=True)])
 
 
 @api.post("/indicators")
-def create_indicator():
-    return jsonify(indicators.indicator_json(indicators.save_indicator(signed_in(), request_object()))), 201
+@operation("新增考核指标 (add an indicator)", body=IndicatorNew, response=IndicatorOut, status=201, errors=(409,),
+           tags=("assessment",), description="教育局管理员可用。rule 为计数规则对象，如 "
+                                              "{\"source\": \"resources\", \"kind\": \"award_case\"}。")
+def create_indicator(body: IndicatorNew):
+    return jsonify(indicators.indicator_json(indicators.save_indicator(signed_in(), body))), 201
 
 
 @api.patch("/indicators/<code>")
-def update_indicator(code: str):
-    return jsonify(indicators.indicator_json(indicators.save_indicator(signed_in(), request_object(), code)))
+@operation("修改考核指标 (change an indicator)", body=IndicatorChange, response=IndicatorOut, errors=(404,),
+           tags=("assessment",), description="只改给出的字段；指标代码不能改。")
+def update_indicator(code: str, body: IndicatorChange):
+    return jsonify(indicators.indicator_json(indicators.save_indicator(signed_in(), body, code)))

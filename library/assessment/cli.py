@@ -9,7 +9,8 @@ from flask.cli import AppGroup
 
 from library.assessment import exports, indicators, scores
 from library.errors import DomainError
-from library.stats import figures as stats
+from library.assessment.schemas import YearPath
+from library.validation import parse
 
 assessment_cli = AppGroup("assessment", help="The annual assessment (考核).")
 
@@ -21,7 +22,7 @@ assessment_cli = AppGroup("assessment", help="The annual assessment (考核).")
 def assessment_export(year: str, out: Path) -> None:
     """Write the year's assessment workbook (Summary + one sheet per studio with the evidence)."""
     try:
-        number = stats.parse_year(year)
+        number = parse(YearPath, {"year": year}).year
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     rows = scores.evaluate(number)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -11,7 +12,7 @@ from library.accounts.models import User
 from library.assessment.indicators import as_list, indicator_json, indicators
 from library.assessment.models import Indicator
 from library.errors import PermissionDenied
-from library.resources.models import AWARD_LEVELS
+from library.resources.models import AWARD_LEVELS, Resource
 from library.stats import figures as stats
 
 
@@ -21,13 +22,31 @@ def _rank(level: str | None) -> int:
 
 @dataclass
 class Evidence:
-    """One counted row: what it is, its id, a label, how many units it gives and the points they earn."""
+    """One counted row: what it is, its id, a label, how many units it gives and the points they earn;
+    `resource` is the output it names (an output, or the output lent), whose visibility decides who
+    sees the row."""
 
     type: str
     id: int | str
     label: str
     units: int
     points: float
+    resource: Resource | None = None
+
+
+# Whether a viewer may see an evidence row named (its title, its id); hidden rows are counted only.
+Shown = Callable[[Evidence], bool]
+
+
+def everything(_evidence: Evidence) -> bool:
+    """The operator's view (the command line): every row named."""
+    return True
+
+
+def shown_to(viewer: User | None) -> Shown:
+    """Rows naming an output follow policy.can_view: a coordinator who liaises with no studio sees
+    studio-only outputs counted, not named."""
+    return lambda e: e.resource is None or policy.can_view(viewer, e.resource)
 
 
 @dataclass
@@ -78,7 +97,7 @@ def evidence_for(indicator: Indicator, figures: stats.StudioYear) -> list[Eviden
     rule = indicator.rule or {}
     source = rule.get("source")
     if source == "resources":
-        return [Evidence("resource", r.id, r.title, 1, _unit_points(indicator, r.award_level or r.project_level))
+        return [Evidence("resource", r.id, r.title, 1, _unit_points(indicator, r.award_level or r.project_level), r)
                 for r in figures.resources if _resource_matches(rule, r)]
     if source == "activities":
         kinds = as_list(rule.get("kind"))
@@ -88,7 +107,8 @@ def evidence_for(indicator: Indicator, figures: stats.StudioYear) -> list[Eviden
                 for a in rows]
     if source == "loans":
         wanted = rule.get("under_agreement")
-        return [Evidence("loan", loan.id, f"{loan.resource.title} → {loan.school.name}", 1, float(indicator.points))
+        return [Evidence("loan", loan.id, f"{loan.resource.title} → {loan.school.name}", 1, float(indicator.points),
+                         loan.resource)
                 for loan in figures.loans if wanted is None or (loan.agreement_id is not None) == wanted]
     if source == "agreements":
         return [Evidence("agreement", a.id, a.school.name, 1, float(indicator.points)) for a in figures.agreements]
@@ -123,15 +143,25 @@ def assessment(actor: User | None, year: int) -> list[StudioScores]:
     return evaluate(year)
 
 
-def assessment_json(year: int, rows: list[StudioScores]) -> dict:
-    """The scores as the API gives them, with the evidence ids of every figure."""
-    return {
-        "year": year,
-        "indicators": [indicator_json(i) for i in indicators()],
-        "studios": [{
-            "studio": row.figures.studio.slug, "name": row.figures.studio.name, "total": row.total,
-            "scores": {s.indicator.code: {"count": s.count, "raw": s.raw, "score": s.score,
-                                          "evidence": [f"{e.type}:{e.id}" for e in s.evidence]}
-                       for s in row.scores},
-        } for row in rows],
-    }
+def split_evidence(score: Score, shown: Shown) -> tuple[list[Evidence], list[Evidence]]:
+    """A score's evidence as (the rows the viewer may see named, the rows only counted)."""
+    named: list[Evidence] = []
+    hidden: list[Evidence] = []
+    for e in score.evidence:
+        (named if shown(e) else hidden).append(e)
+    return named, hidden
+
+
+def assessment_json(year: int, rows: list[StudioScores], shown: Shown = everything) -> dict:
+    """The scores as the API gives them, with the evidence ids of every figure the viewer may see
+    and how many rows behind it are not shown."""
+    studios = []
+    for row in rows:
+        out = {}
+        for s in row.scores:
+            named, hidden = split_evidence(s, shown)
+            out[s.indicator.code] = {"count": s.count, "raw": s.raw, "score": s.score,
+                                     "evidence": [f"{e.type}:{e.id}" for e in named], "hidden": len(hidden)}
+        studios.append({"studio": row.figures.studio.slug, "name": row.figures.studio.name, "total": row.total,
+                        "scores": out})
+    return {"year": year, "indicators": [indicator_json(i) for i in indicators()], "studios": studios}

@@ -9,8 +9,10 @@ from flask_login import login_required
 from library import policy
 from library.accounts.auth import current_actor
 from library.assessment import exports, indicators, scores
+from library.assessment.schemas import IndicatorChange, IndicatorNew, YearPath
 from library.errors import PermissionDenied
 from library.stats import figures as stats
+from library.validation import parse
 from library.web.forms import attempt
 
 bp = Blueprint("assessment", __name__)
@@ -22,10 +24,14 @@ def assessment_current():
     return redirect(url_for("assessment.assessment_page", year=stats.default_year()))
 
 
+def _year(year: int) -> int:
+    return parse(YearPath, {"year": year}).year
+
+
 @bp.get("/assessment/<int:year>")
 @login_required
 def assessment_page(year: int):
-    year = stats.parse_year(year)
+    year = _year(year)
     rows = scores.assessment(current_actor(), year)
     return render_template("stats/assessment.html", year=year, rows=rows, indicators=indicators.indicators(),
                            can_manage=policy.can_manage_assessment(current_actor()))
@@ -34,13 +40,15 @@ def assessment_page(year: int):
 @bp.get("/assessment/<int:year>/export.<any(xlsx, csv):fmt>")
 @login_required
 def assessment_export(year: int, fmt: str):
-    year = stats.parse_year(year)
-    rows = scores.assessment(current_actor(), year)
+    year = _year(year)
+    actor = current_actor()
+    rows = scores.assessment(actor, year)
+    shown = scores.shown_to(actor)
     if fmt == "xlsx":
-        return Response(exports.export_xlsx(year, rows),
+        return Response(exports.export_xlsx(year, rows, shown),
                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="assessment-{year}.xlsx"'})
-    return Response(exports.export_csv(year, rows), mimetype="text/csv",
+    return Response(exports.export_csv(year, rows, shown), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="assessment-{year}.csv"'})
 
 
@@ -53,8 +61,9 @@ def indicator_list():
     if request.method == "POST":
         form = request.form.to_dict()
         code = form.pop("original_code", "") or None
-        form.setdefault("active", "0")
-        attempt(lambda: indicators.save_indicator(actor, form, code), _("指标已保存"))
+        form.setdefault("active", "0")  # an unticked box is not sent
+        attempt(lambda: indicators.save_indicator(actor, parse(IndicatorNew if code is None else IndicatorChange, form),
+                                                  code), _("指标已保存"))
         return redirect(url_for("assessment.indicator_list"))
     return render_template("stats/indicators.html", indicators=indicators.indicators(include_inactive=True),
                            year=stats.default_year())

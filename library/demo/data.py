@@ -19,8 +19,10 @@ from library.lending import agreements, loans
 from library.resources import service as resources
 from library.resources.models import Resource
 from library.stats import activities
+from library.stats.schemas import ActivityBody
 from library.studios import service as studios
 from library.studios.models import Studio
+from library.validation import parse
 
 DEMO_PASSWORD = "demo-password"
 
@@ -151,10 +153,10 @@ def _demo_assistance() -> list[str]:
                                                     "comment": "单元任务设计清楚，两个班上课效果很好。"})
         made.append(f"loan {loan.id} ({loan.status}) with feedback")
     video = session.scalar(select(Resource).where(Resource.studio_id == studio.id, Resource.kind == "lesson_video"))
-    activities.record_activity(accounts.get_user("wangli"), studio, {
+    activities.record_activity(accounts.get_user("wangli"), studio, parse(ActivityBody, {
         "title": "分数教学专题培训（送教下乡）", "kind": "outreach", "held_on": (today - timedelta(days=20)).isoformat(),
         "participants": 86, "school_ids": [school.id], "resource_ids": [video.id] if video else [],
         "description": "观摩《分数的初步认识》课堂实录并研讨。",
-    })
+    }))
     made.append("activity 分数教学专题培训（送教下乡）")
     return made

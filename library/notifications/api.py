@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_babel import gettext as _
 
-from library.db import is_row_id
-from library.errors import InvalidInput
 from library.notifications import service as notifications
 from library.notifications.models import Notification
-from library.web.api import api, request_object, signed_in, utc_time
+from library.notifications.schemas import Marked, MarkRead, NotificationList
+from library.web.api import api, signed_in, utc_time
+from library.web.openapi import operation
 
 
 @api.get("/notifications")
+@operation("我的通知 (my notifications)", response=NotificationList, tags=("notifications",),
+           description="最新的 100 条，新的在前；unread 为未读总数。")
 def list_notifications():
     actor = signed_in()
     rows = notifications.list_for(actor)
@@ -20,12 +21,10 @@ def list_notifications():
 
 
 @api.post("/notifications/read")
-def read_notifications():
-    data = request_object()
-    ids = data.get("ids")
-    if ids is not None and (not isinstance(ids, list) or not all(is_row_id(i) for i in ids)):
-        raise InvalidInput(_("ids 应为通知编号的列表"), fields={"ids": _("应为数字列表")})
-    changed = notifications.mark_read(signed_in(), ids)
+@operation("标为已读 (mark notifications read)", body=MarkRead, response=Marked, tags=("notifications",),
+           description="ids 为通知编号列表；不给 ids 则全部标为已读。marked 为这次改变的条数。")
+def read_notifications(body: MarkRead):
+    changed = notifications.mark_read(signed_in(), body.ids)
     return jsonify(marked=changed)
 
 

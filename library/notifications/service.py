@@ -54,10 +54,10 @@ def mark_read(user: User, ids: Iterable[int] | None = None, now: datetime | None
     """Mark some (or, with ids None, all) of the user's notifications read; returns how many changed."""
     stmt = update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if ids is not None:
-        ids = [i for i in map(int, ids) if is_row_id(i)]
-        if not ids:
+        wanted = [i for i in ids if is_row_id(i)]
+        if not wanted:
             return 0
-        stmt = stmt.where(Notification.id.in_(ids))
+        stmt = stmt.where(Notification.id.in_(wanted))
     session = get_session()
     changed = session.execute(stmt.values(read_at=now or utcnow())).rowcount  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
     session.commit()

@@ -7,6 +7,8 @@ from flask_login import login_required
 
 from library.accounts.auth import current_actor, signed_in_user
 from library.notifications import service as notifications
+from library.notifications.schemas import MarkRead
+from library.validation import parse
 
 bp = Blueprint("notifications", __name__)
 
@@ -22,7 +24,7 @@ def unread_notifications() -> int:
 def notification_list():
     actor = signed_in_user()
     if request.method == "POST":
-        ids = request.form.getlist("id", type=int)
+        ids = parse(MarkRead, {"ids": request.form.getlist("id")}).ids
         notifications.mark_read(actor, ids or None)
         return redirect(url_for("notifications.notification_list"))
     return render_template("lending/notifications.html", items=notifications.list_for(actor))

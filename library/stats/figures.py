@@ -5,7 +5,10 @@ What counts:
   year counts in the year it was published); drafts, submitted, returned and withdrawn ones do not;
 - views and downloads are counted usage events (see services/usage.py) on the studio's resources
   whose day falls in the year, whatever the resource's own year;
-- loans are loans of the studio's resources granted in the year (granted_at set, not declined);
+- loans are loans of the studio's resources granted in the year (granted_at set, not declined); a
+  school's repeated loans of one output under one agreement count once per period of that agreement's
+  frequency (week, month or term: borrowing and returning a video five times in a minute is one
+  loan), the others are kept as `repeat_loans` (shown, not counted);
 - an agreement counts when it was confirmed (active or ended, not a draft) and its term overlaps the year;
 - schools helped are the distinct schools with such an agreement or a loan granted in the year;
 - activities are the studio's recorded activities held in the year;
@@ -25,14 +28,11 @@ from library import policy
 from library.accounts.models import School, User
 from library.clock import local_day, utc_start
 from library.db import get_session, utcnow
-from library.errors import InvalidInput, PermissionDenied
+from library.errors import PermissionDenied
 from library.lending.models import Agreement, Loan
 from library.resources.models import AWARD_LEVELS, KINDS, PROJECT_STATUSES, Resource
 from library.stats.models import ACTIVITY_KINDS, Activity, UsageEvent
 from library.studios.models import Studio
-
-FIRST_YEAR, LAST_YEAR = 1990, 2100
-
 
 @dataclass
 class StudioYear:
@@ -41,7 +41,8 @@ class StudioYear:
     studio: Studio
     year: int
     resources: list[Resource] = field(default_factory=list)
-    loans: list[Loan] = field(default_factory=list)
+    loans: list[Loan] = field(default_factory=list)  # the loans that count (see loan_period)
+    repeat_loans: list[Loan] = field(default_factory=list)  # the same output again in the same period
     agreements: list[Agreement] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
     views_by_month: list[int] = field(default_factory=lambda: [0] * 12)
@@ -101,6 +102,8 @@ class StudioYear:
             "loans": len(self.loans),
             "loans_under_agreements": len(self.loans_under_agreements),
             "loan_ids": [loan.id for loan in self.loans],
+            "repeat_loans": len(self.repeat_loans),
+            "repeat_loan_ids": [loan.id for loan in self.repeat_loans],
             "agreements": len(self.agreements),
             "agreement_ids": [a.id for a in self.agreements],
             "schools_helped": len(self.schools),
@@ -114,16 +117,31 @@ class StudioYear:
         }
 
 
-def parse_year(value) -> int:
-    """A year from a form, query string or path, or InvalidInput in Chinese."""
-    try:
-        year = int(str(value).strip())
-    except (TypeError, ValueError):
-        year = 0
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise InvalidInput(_("年份应为 %(first)s 到 %(last)s 之间的四位数字", first=FIRST_YEAR, last=LAST_YEAR),
-                           fields={"year": _("年份无效")})
-    return year
+def term_of(day: date) -> tuple[int, str]:
+    """The school term a day falls in: spring (February to July) or autumn (August to January, named
+    by the year it starts in)."""
+    if 2 <= day.month <= 7:
+        return day.year, "spring"
+    return (day.year if day.month >= 8 else day.year - 1), "autumn"
+
+
+def loan_period(loan: Loan) -> tuple:
+    """What makes a loan new help: another output, another school, or (under an agreement) another
+    period of the agreement's frequency. Loans outside an agreement were each decided by the studio."""
+    if loan.agreement is None or loan.granted_at is None:
+        return ("loan", loan.id)
+    day = local_day(loan.granted_at)
+    period = loan.agreement.frequency_period
+    key: tuple
+    if period == "week":
+        key = tuple(day.isocalendar())[:2]
+    elif period == "month":
+        key = (day.year, day.month)
+    elif period == "term":
+        key = term_of(day)
+    else:
+        key = ()  # no known frequency: once for the whole agreement
+    return ("agreement", loan.agreement_id, loan.school_id, loan.resource_id, period, *key)
 
 
 def output_year(resource: Resource) -> int | None:
@@ -156,10 +174,16 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
         select(Loan).where(Loan.studio_id.in_(ids), Loan.granted_at.is_not(None),
                            Loan.status.not_in(("requested", "declined")),
                            Loan.granted_at >= utc_start(first), Loan.granted_at < utc_start(after))
-        .options(selectinload(Loan.resource)).order_by(Loan.id)).unique()
+        .options(selectinload(Loan.resource), selectinload(Loan.agreement)).order_by(Loan.granted_at, Loan.id)).unique()
+    seen: set[tuple] = set()
     for loan in loans:
-        result[loan.studio_id].loans.append(loan)
-        result[loan.studio_id].schools[loan.school_id] = loan.school
+        key = loan_period(loan)
+        figures = result[loan.studio_id]
+        (figures.repeat_loans if key in seen else figures.loans).append(loan)
+        seen.add(key)
+        figures.schools[loan.school_id] = loan.school
+    for figures in result.values():
+        figures.loans.sort(key=lambda loan: loan.id)
     agreements = session.scalars(
         select(Agreement).where(Agreement.studio_id.in_(ids), Agreement.status.in_(("active", "ended")),
                                 Agreement.starts_on < after, Agreement.ends_on >= first)
@@ -225,4 +249,4 @@ def default_year() -> int:
 
 
 __all__ = ["ACTIVITY_KINDS", "StudioYear", "all_studios", "city_overview", "gather", "help_matrix",
-           "parse_year", "studio_year"]
+           "loan_period", "studio_year"]

@@ -14,7 +14,9 @@ from library.resources.models import AWARD_LEVELS, PROJECT_STATUSES
 from library.stats import activities
 from library.stats import figures as stats
 from library.stats.models import ACTIVITY_KINDS
+from library.stats.schemas import ActivityBody, ActivityRef, CityQuery, YearQuery
 from library.studios import service as studios
+from library.validation import parse
 from library.web.forms import attempt
 
 bp = Blueprint("stats", __name__)
@@ -38,8 +40,7 @@ def _template_helpers(state) -> None:
 
 
 def _year() -> int:
-    value = request.args.get("year")
-    return stats.parse_year(value) if value else stats.default_year()
+    return parse(YearQuery, request.args).year or stats.default_year()
 
 
 @bp.get("/studios/<slug>/dashboard")
@@ -66,16 +67,16 @@ def _city_value(row: dict, key: str) -> int:
 @bp.get("/stats")
 @login_required
 def city():
-    year = _year()
+    query = parse(CityQuery, request.args)
+    year = query.year or stats.default_year()
     rows = stats.city_overview(current_actor(), year)
     data = [(row, row.as_json()) for row in rows]
-    sort = request.args.get("sort", "outputs")
-    descending = request.args.get("dir", "desc") != "asc"
+    sort = query.sort
+    descending = query.dir != "asc"
     if sort in CITY_COLUMNS:
         data.sort(key=lambda item: (_city_value(item[1], sort), item[0].studio.name), reverse=descending)
-    else:
-        sort = "name"
-        data.sort(key=lambda item: item[0].studio.name, reverse=descending and "dir" in request.args)
+    else:  # by name: A to Z unless asked otherwise
+        data.sort(key=lambda item: item[0].studio.name, reverse=query.dir == "desc")
     helped_schools, matrix = stats.help_matrix(rows)
     return render_template("stats/city.html", year=year, data=data, columns=CITY_COLUMNS, sort=sort,
                            descending=descending, value=_city_value, helped_schools=helped_schools, matrix=matrix)
@@ -91,12 +92,10 @@ def activity_list(slug: str):
     if request.method == "POST":
         form = request.form
         if form.get("action") == "delete":
-            attempt(lambda: activities.delete_activity(actor, studio, form.get("activity_id", type=int) or 0),
-                     _("活动记录已删除"))
+            attempt(lambda: activities.delete_activity(actor, studio, parse(ActivityRef, form).activity_id),
+                    _("活动记录已删除"))
         else:
-            data = {**form.to_dict(), "school_ids": form.getlist("school_ids"),
-                    "resource_ids": form.get("resource_ids", "")}
-            attempt(lambda: activities.record_activity(actor, studio, data), _("活动已登记"))
+            attempt(lambda: activities.record_activity(actor, studio, parse(ActivityBody, form)), _("活动已登记"))
         return redirect(url_for("stats.activity_list", slug=slug))
     rows = activities.list_activities(actor, studio)
     return render_template("stats/activities.html", studio=studio, activities=rows,

@@ -8,7 +8,9 @@ from library import policy
 from library.accounts.auth import current_actor
 from library.studios import service as studios
 from library.studios.models import Studio
+from library.studios.schemas import StudioList, Vocabularies
 from library.web.api import api
+from library.web.openapi import operation
 
 
 def studio_json(studio: Studio, count: int) -> dict:
@@ -24,12 +26,16 @@ def studio_json(studio: Studio, count: int) -> dict:
 
 
 @api.get("/studios")
+@operation("工作室列表 (the studios)", response=StudioList, auth="optional", tags=("studios",),
+           description="每个工作室及其主持人；resource_count 为调用者可见的成果数。")
 def list_studios():
     rows = studios.list_studios(policy.visible_clause(current_actor()))
     return jsonify(studios=[studio_json(s, n) for s, n in rows])
 
 
 @api.get("/subjects")
+@operation("学科与学段 (subjects and stages)", response=Vocabularies, auth="optional", tags=("studios",),
+           description="按显示顺序。")
 def list_subjects():
     subjects, stages = studios.vocabularies()
     return jsonify(

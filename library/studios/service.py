@@ -21,6 +21,7 @@ from library.studios.models import (
     Studio,
     Subject,
 )
+from library.validation import CONTROL, UNENCODABLE
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -64,24 +65,37 @@ def create_studio(slug: str, name: str, subject: str, stage: str, description: s
     return studio
 
 
+def could_be_key(value: str, limit: int = 64) -> bool:
+    """Whether text from a path could be a slug or a code at all: one short line without control
+    characters (PostgreSQL refuses NUL in a query, so such text is never sent to it)."""
+    return isinstance(value, str) and 0 < len(value) <= limit and not CONTROL.search(value) \
+        and not UNENCODABLE.search(value)
+
+
+def _shown(value: str) -> str:
+    return UNENCODABLE.sub("", CONTROL.sub("", value))[:64]
+
+
 def get_studio(slug: str) -> Studio:
     """The studio with this slug."""
-    studio = get_session().scalar(select(Studio).where(Studio.slug == slug))
+    studio = find_studio(slug)
     if studio is None:
-        raise NotFound(_("没有找到工作室 %(slug)s", slug=slug))
+        raise NotFound(_("没有找到工作室 %(slug)s", slug=_shown(slug)))
     return studio
 
 
 def find_studio(slug: str) -> Studio | None:
     """The studio with this slug, or None."""
+    if not could_be_key(slug):
+        return None
     return get_session().scalar(select(Studio).where(Studio.slug == slug))
 
 
 def get_subject(code: str) -> Subject:
     """The subject with this code."""
-    subject = get_session().get(Subject, code)
+    subject = get_session().get(Subject, code) if could_be_key(code, 32) else None
     if subject is None:
-        raise NotFound(_("没有找到学科 %(code)s", code=code))
+        raise NotFound(_("没有找到学科 %(code)s", code=_shown(code)))
     return subject
 
 

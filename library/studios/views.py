@@ -8,6 +8,8 @@ from library import policy
 from library.accounts.auth import current_actor
 from library.resources import catalogue
 from library.studios import service as studios
+from library.studios.schemas import StudioPageQuery
+from library.validation import parse
 from library.web.listing import page_number, sort_choice, stage_choice, stage_list
 
 bp = Blueprint("studios", __name__)
@@ -27,7 +29,7 @@ def studio_list():
 def studio(slug: str):
     actor = current_actor()
     row = studios.get_studio(slug)
-    kind = request.args.get("kind") or None
+    kind = parse(StudioPageQuery, request.args).kind
     sort = sort_choice()
     listing = catalogue.list_resources(actor, page=page_number(), sort=sort, studio_id=row.id, kind=kind)
     return render_template(

@@ -31,6 +31,8 @@ def request_object(*, flat: bool = False) -> dict:
 
     `flat` asks for text and number values only (and one value per form field)."""
     data = request.get_json(silent=True)
+    if data is None and request.is_json and request.get_data():
+        raise InvalidInput(_("请求体不是有效的 JSON"))  # not "no fields": {} would mean "all" to some routes
     if data is None:
         if flat:
             return request.form.to_dict()

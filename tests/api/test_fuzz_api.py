@@ -70,7 +70,7 @@ def _world(app, sample_dir):
         "loan_id": [loan["id"]],
         "agreement_id": [agreement["id"]],
         "slug": ["wang-math", "li-chinese"],
-        "spec": ["2026", "2026.json", "2026.xlsx", "2026.csv", "2025"],
+        "year": [2026, 2025],
         "action": ["submit", "publish", "return", "withdraw"],
     }
     return tokens, known

@@ -63,7 +63,8 @@ def test_assessment_json_counts_and_scores(client, known):
     for code in CODES:
         assert wang["scores"][code]["evidence"] == evidence[code], code
     li = studios["li-chinese"]
-    assert li["scores"]["papers"] == {"count": 1, "raw": 2, "score": 2, "evidence": [f"resource:{known.ids['li_paper']}"]}
+    assert li["scores"]["papers"] == {"count": 1, "raw": 2, "score": 2, "evidence": [f"resource:{known.ids['li_paper']}"],
+                                     "hidden": 0}
     assert li["total"] == 2
     # Teachers, hosts and anonymous callers do not see the assessment.
     assert client.get(f"/api/v1/assessment/{YEAR}", headers=bearer(known.tokens["host"])).status_code == 403
@@ -220,5 +221,5 @@ def test_admin_adds_an_indicator_on_the_page(client, known):
     scores = client.get(f"/api/v1/assessment/{YEAR}", headers=bearer(known.tokens["admin"])).json
     wang = next(s for s in scores["studios"] if s["studio"] == "wang-math")
     assert wang["scores"]["live_sessions"] == {"count": 1, "raw": 2, "score": 2,
-                                                "evidence": [f"activity:{known.activities['live']}"]}
+                                                "evidence": [f"activity:{known.activities['live']}"], "hidden": 0}
     assert scores["indicators"][-1]["code"] == "live_sessions" and scores["indicators"][-1]["cap"] is None

@@ -12,7 +12,9 @@ from library.lending.models import Agreement, Loan
 from library.resources.models import Resource
 from library.resources.service import IncomingFile, create_resource
 from library.stats import activities, usage
+from library.stats.schemas import ActivityBody
 from library.studios import service as studios
+from library.validation import parse
 from tests.support.app import PASSWORD, build_world
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
@@ -122,10 +124,10 @@ def build_known_year(app, sample_dir, world=None) -> KnownYear:
             ("live", "线上直播课", "live", "2024-11-20", 400, ["c"], ["excellent1", "paper1"]),
             ("old", "往年培训", "training", "2023-12-15", 80, [], []),
         ):
-            activity = activities.record_activity(host, studio, {
+            activity = activities.record_activity(host, studio, parse(ActivityBody, {
                 "title": title, "kind": kind, "held_on": held_on, "participants": participants,
                 "school_ids": [known.schools[s] for s in reached],
-                "resource_ids": ",".join(str(known.ids[m]) for m in materials)})
+                "resource_ids": ",".join(str(known.ids[m]) for m in materials)}))
             known.activities[key] = activity.id
 
         # Views and downloads, through the same recording functions the pages call.
