@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from library.resources.models import KINDS
+from library.resources.schemas import ResourceFileOut
 from library.validation import (
     ASCII_INT,
     BLANK,
@@ -347,24 +348,12 @@ class AgreementList(BaseModel):
     agreements: list[AgreementOut]
 
 
-class LoanFileOut(BaseModel):
+class LoanFileOut(ResourceFileOut):
     """A file of a borrowed output; `download_url` and `preview_url` are the loan's links."""
 
-    id: int
-    name: str
-    size: int
-    sha256: str
-    content_type: str
-    download_url: str
     preview_url: str
-    state: str
-    location: str
     loan_id: int
     loan_due_on: date
-    thumbnail_url: str | None = None
-    poster_url: str | None = None
-    duration_seconds: float | None = None
-    derive_error: str | None = None
 
 
 class FeedbackOut(BaseModel):

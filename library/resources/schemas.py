@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from annotated_types import Interval, MaxLen, MinLen
@@ -246,7 +247,7 @@ class ResourceFileOut(BaseModel):
     location: Location
     preview_url: str | None = None
     loan_id: int | None = None
-    loan_due_on: str | None = None
+    loan_due_on: date | None = None
     thumbnail_url: str | None = None
     poster_url: str | None = None
     duration_seconds: float | None = None
