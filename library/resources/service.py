@@ -25,7 +25,7 @@ from library.resources.objects import content_keys
 from library.resources.models import Resource, ResourceEvent, ResourceFile
 from library.resources.schemas import ResourceFields, ResourceUpload, clean_file_name
 from library.studios.models import Stage, Studio, Subject
-from library.validation import LIST_SPLIT, parse
+from library.validation import parse
 from storage import content_key
 
 log = logging.getLogger(__name__)
@@ -51,15 +51,6 @@ class IncomingFile:
                 digest.update(chunk)
                 size += len(chunk)
         return cls(filename or path.name, path, digest.hexdigest(), size)
-
-
-def split_list(value: str | Sequence[str] | None) -> list[str]:
-    """Kept for library/lending/parsing.py until the lending domain reads its lists through
-    library.validation (SPLIT); new code uses `validation.split_items`. Lenient, as it was."""
-    if value is None:
-        return []
-    items = value if isinstance(value, (list, tuple)) else LIST_SPLIT.split(str(value))
-    return list(dict.fromkeys(text for text in (str(item).strip() for item in items) if text))
 
 
 def validate_metadata(fields: ResourceFields) -> tuple[dict, Studio]:
