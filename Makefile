@@ -6,7 +6,7 @@ PORT   ?= 5000
 DEMO   ?= 1
 export FLASK_APP := wsgi
 
-.PHONY: run test bench install translations extract-messages vendor-css clean
+.PHONY: run test bench bench-large install translations extract-messages vendor-css clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,11 +59,26 @@ test: install
 	LIBRARY_TEST_POSTGRES_URL=$${LIBRARY_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres} \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The 1 GB upload benchmark, then search at 10k resources (`python -m bench.search --large` for 100k, ~25 min).
+# The 1 GB upload benchmark (~4 min), search at 10k resources (~5 min; `python -m bench.search --large`
+# for 100k, ~25 min), then every page and API call through gunicorn at 10k (bench.http: the first run
+# generates the library and loads it with `flask import`, a few minutes at 200 rows/s, and keeps it in
+# bench/out/library/ for the next runs; then ~60 requests × 110, about 5 min). Each rewrites only its
+# own block of BENCHMARKS.md.
 bench: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.upload
 	$(BIN)/python -m bench.search --write
+	$(BIN)/python -m bench.http --resources 10000 --write
+
+# The production shape at 100k resources, on PostgreSQL (a database `bench_100000_<seed>` is created on
+# BENCH_POSTGRES_URL's server) and S3 (weed mini): bench.http, then the 3-minute load test on the same
+# prepared library. The first run imports 100k rows (~10 min at 200 rows/s, plus deriving the 320
+# shared files) — about 30 min in all; later runs reuse the library (~15 min). `--fresh` rebuilds it.
+BENCH_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+bench-large: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m bench.http --resources 100000 --postgres $(BENCH_POSTGRES_URL) --s3 --write
+	$(BIN)/python -m bench.load --resources 100000 --seconds 180 --postgres $(BENCH_POSTGRES_URL) --s3 --write
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
