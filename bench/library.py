@@ -564,7 +564,7 @@ def _finish(resources: int) -> dict[str, Any]:
         in_studio = session.scalar(public.where(Resource.studio_id == studio.id).order_by(Resource.id))
         return {
             "resources": total, "by_status": by_status, "studio": STUDIO, "subject": studio.subject_code,
-            "resource_id": in_studio, "public_ids": public_ids, "file_ids": files,
+            "resource_id": in_studio or public_ids[0], "public_ids": public_ids, "file_ids": files,
             "lendable_ids": lendable, "loan_ids": made, "year": clock.today().year,
             "password": PASSWORD, "admin": ADMIN, "tokens": tokens,
         }
