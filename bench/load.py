@@ -9,8 +9,8 @@ search pages (HTML /search with the search benchmark's varied queries: words, tw
 phrases, a subject filter, single characters, pinyin; sometimes page 2 or sorted by newest),
 API searches, pages (home, subject, studio, resource pages), downloads with a Range header of
 a public resource's file (206; on S3 the presigned redirect is followed to the bucket with the
-same Range); beside them one thread uploads a small new PDF every `--upload-every` seconds
-(multipart POST /api/v1/resources with the admin's bearer token, published at once, so the worker
+same Range); beside them one thread uploads a small new PDF, waiting `--upload-every` seconds
+after each (multipart POST /api/v1/resources with the admin's bearer token, published at once, so the worker
 derives it while the traffic runs). `flask worker --interval 5` runs beside gunicorn as in
 `make run`. The first `--warmup` seconds are not counted. Reported: throughput (all, search pages),
 latency percentiles per kind, errors (any unexpected status or failed connection), and the
@@ -258,8 +258,9 @@ def report(lib: Library, traffic: Traffic, run: dict, facts: dict) -> str:
         "`make run` starts it (2 gthread workers × 4 threads, access log on) and `flask worker --interval 5` beside it.",
         f"Traffic: {args.clients} clients in closed loops (half signed in as a teacher, half anonymous"
         + (f", paced to {args.rate:g} requests/s" if args.rate else ", no think time")
-        + f"), mix by weight {', '.join(f'{k} {w}' for k, w in WEIGHTS.items())}, and one upload every "
-        f"{args.upload_every:g} s; {args.warmup:g} s of warm-up not counted, then {seconds:.0f} s measured.",
+        + f"), mix by weight {', '.join(f'{k} {w}' for k, w in WEIGHTS.items())}, and beside them one upload "
+        f"after another with {args.upload_every:g} s between them; {args.warmup:g} s of warm-up not counted, "
+        f"then {seconds:.0f} s measured.",
         "",
         "| kind | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -304,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=15, help="seconds of traffic not counted first")
     parser.add_argument("--clients", type=int, default=16, help="concurrent client threads (default 16)")
     parser.add_argument("--rate", type=float, default=0, help="pace all clients to this many requests/s (0: as fast as answered)")
-    parser.add_argument("--upload-every", type=float, default=5, help="seconds between uploads (0: none)")
+    parser.add_argument("--upload-every", type=float, default=5, help="seconds between one upload's answer and the next (0: none)")
     args = parser.parse_args(argv)
     started, load_before = time.time(), os.getloadavg()
     command = "python -m bench.load " + shlex.join(argv if argv is not None else sys.argv[1:])
