@@ -203,9 +203,17 @@ def run_http(lib: Library, requests: list[Request], count: int, warmup: int, log
         for req in requests:
             session = sessions[req.role]
             for _ in range(warmup):
-                session.request("GET", req.path)
+                try:
+                    session.request("GET", req.path)
+                except (OSError, http.client.HTTPException):
+                    session.close()
             for _ in range(count):
-                status, _h, body, seconds = session.request("GET", req.path)
+                try:
+                    status, _h, body, seconds = session.request("GET", req.path)
+                except (OSError, http.client.HTTPException) as exc:
+                    session.close()
+                    req.errors[type(exc).__name__] = req.errors.get(type(exc).__name__, 0) + 1
+                    continue
                 if status == req.expect:
                     req.times.append(seconds)
                 else:

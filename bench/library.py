@@ -480,8 +480,9 @@ def log_problems(*paths: Path) -> dict[str, int]:
 def machine() -> dict[str, Any]:
     import platform
 
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
+    with open("/proc/cpuinfo") as fh:
+        cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")),
+                   platform.processor())
     return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}
 
 
