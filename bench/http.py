@@ -292,8 +292,9 @@ def report(lib: Library, requests: list[Request], args: argparse.Namespace, fact
         f"{'/'.join(f'{x:.1f}' for x in facts['load'][1])} (above 2: other work shared the 2 cores).",
         "",
         f"Library: {lib.resources:,} generated resources (bench/search/corpus.py, seed {lib.seed}; "
-        f"{', '.join(f'{n:,} {status}' for status, n in sorted(facts['by_status'].items()))}), "
-        f"{load.get('pool_files', '?')} distinct small PDFs shared by them, "
+        f"{', '.join(f'{n:,} {status}' for status, n in sorted(facts['by_status'].items()))}"
+        + (f" + {load['uploads']} uploaded by earlier bench.load runs" if load.get("uploads") else "")
+        + f"), {load.get('pool_files', '?')} distinct small PDFs shared by them, "
         f"loaded with `flask import` ({imp.get('rows', 0):,} rows at {imp.get('rows_per_s', 0):,.1f} rows/s "
         f"on {load.get('when', '?')}), backend {lib.key.split('-')[0]} + "
         f"{'S3 (weed mini)' if lib.s3 else 'local storage'}. gunicorn as `make run` starts it "

@@ -169,6 +169,13 @@ class Library:
               stdin: str | None = None) -> str:
         return flask(self.env, *args, log=log, timeout=timeout, stdin=stdin)
 
+    def note_uploads(self, count: int) -> None:
+        """Resources bench.load added (kept: the next runs say how many)."""
+        marker = self.home / "library.json"
+        saved = json.loads(marker.read_text())
+        saved["load"]["uploads"] = self.load["uploads"] = saved["load"].get("uploads", 0) + count
+        marker.write_text(json.dumps(saved, indent=1))
+
     def close(self, drop: bool = False) -> None:
         """Stop weed; with `drop`, drop the database and delete the directory too."""
         if self.s3 is not None:
@@ -245,7 +252,10 @@ def prepare(resources: int, *, seed: int = corpus.SEED, pool: int = DEFAULT_POOL
                          **(weed.env() if weed else {})})
         lib = Library(key, home, resources, seed, {}, {}, env, pg, weed)
         if saved is not None:
-            log(f"library {key}: reusing {home} (loaded {saved['load']['when']}; --fresh to rebuild)")
+            imp = saved["load"].get("import", {})
+            log(f"library {key}: reusing {home} (loaded {saved['load']['when']}: {imp.get('rows', 0):,} rows "
+                f"in {imp.get('seconds', 0):,.0f} s, {imp.get('rows_per_s', 0):,.1f} rows/s; "
+                f"{saved['load'].get('uploads', 0)} uploaded since by bench.load; --fresh to rebuild)")
             lib.facts, lib.load, lib.reused = saved["facts"], saved["load"], True
             lib.flask("init-db")
             lib.flask("worker", "--once", log=home / "prepare.log")

@@ -75,6 +75,7 @@ class Traffic:
         self.counting = threading.Event()
         self.pace_lock = threading.Lock()
         self.next_slot = 0.0
+        self.uploaded = 0
 
     # -------------------------------------------------------------- one request of each kind
 
@@ -185,11 +186,11 @@ class Traffic:
                 continue
             finally:
                 path.unlink(missing_ok=True)
-            if not counting:
-                continue
             if result.status == 201:
-                self.tally.ok("upload", result.seconds)
-            else:
+                self.uploaded += 1
+                if counting:
+                    self.tally.ok("upload", result.seconds)
+            elif counting:
                 self.tally.error("upload", str(result.status), result.body[:200].decode(errors="replace"))
 
     # -------------------------------------------------------------- the run
@@ -316,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         with Worker(lib.env, logs[1]), Gunicorn(lib.env, logs[0]) as server:
             traffic = Traffic(lib, server.port, args)
             run = traffic.run(lambda m: print(m, flush=True))
+        lib.note_uploads(traffic.uploaded)
         facts = {"started": started, "load": (load_before, os.getloadavg()), "machine": machine(),
                  "command": command, "seconds": time.time() - started, "log_problems": log_problems(*logs)}
         text = report(lib, traffic, run, facts)
