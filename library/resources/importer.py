@@ -29,6 +29,7 @@ from library.db import get_session
 from library.errors import DomainError, InvalidInput
 from library.resources import service as resources
 from library.resources.schemas import ManifestRow
+from library.search import indexing
 from library.validation import CONTROL, parse
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ FIELDS = (
     "visibility", "status", "files",
 )
 
-BATCH_SIZE = 250  # rows a transaction (and a search-index commit)
+BATCH_SIZE = 500  # rows a transaction (and a search-index commit)
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,8 @@ def import_manifest(path: Path, actor: User, *, dry_run: bool = False, batch_siz
     the others. `on_row` hears each row's outcome (an imported row once its batch committed);
     `on_progress` the number of manifest rows just finished."""
     importer = _Importer(path, actor, dry_run, batch_size, on_row, on_progress)
-    report = importer.run(read_manifest(path))
+    with indexing.compaction_deferred():
+        report = importer.run(read_manifest(path))
     if report.error is not None and not report.rows:
         raise ManifestError(report.error)
     return report

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -132,9 +133,30 @@ def after_commit() -> None:
         if sync(blocking=True, timeout=REQUEST_LOCK_TIMEOUT) is None:
             log.info("the index writer lock is busy; the change stays in the log for the next sync")
             return
-        compact_if_needed(timeout=REQUEST_LOCK_TIMEOUT)
+        if not g.get(_DEFERRED):
+            compact_if_needed(timeout=REQUEST_LOCK_TIMEOUT)
     except Exception:  # noqa: BLE001 - the change log keeps the change; the next sync applies it
         log.exception("indexing after commit failed; the change stays in the log")
+
+
+_DEFERRED = "library_search_compaction_deferred"
+
+
+@contextmanager
+def compaction_deferred() -> Iterator[None]:
+    """Within the block (one app context), commits still index their changes but do not compact:
+    a bulk import adds a segment per batch and compacts once at the end, instead of merging the
+    whole growing index again every MAX_SEGMENTS batches."""
+    setattr(g, _DEFERRED, True)
+    try:
+        yield
+    finally:
+        g.pop(_DEFERRED, None)
+        if current_app.config["INDEX_MODE"] == "inline":
+            try:
+                compact_if_needed()
+            except Exception:  # noqa: BLE001 - the worker (or the next commit) compacts later
+                log.exception("compacting the index after a bulk import failed")
 
 
 def _all_documents(session: Session) -> Iterator[ResourceDocument]:
