@@ -80,10 +80,11 @@ def _print_report(report: importer.ImportReport, seconds: float) -> None:
     done = "would import" if report.dry_run else "imported"
     rate = report.rows / seconds if seconds > 0 else 0.0
     click.echo("")
-    click.echo(f"{'rows':<13}{'count':>9}")
-    click.echo(f"{done:<13}{report.imported:>9,}")
-    click.echo(f"{'refused':<13}{len(report.refused):>9,}")
-    click.echo(f"{'total':<13}{report.rows:>9,}")
+    # Indented: only the refused rows' own lines start with "refused".
+    click.echo(f"  {'rows':<13}{'count':>9}")
+    click.echo(f"  {done:<13}{report.imported:>9,}")
+    click.echo(f"  {'refused':<13}{len(report.refused):>9,}")
+    click.echo(f"  {'total':<13}{report.rows:>9,}")
     summary = f"{report.imported} {'would be imported' if report.dry_run else 'imported'}, {len(report.refused)} refused"
     tail = " (dry run: nothing written)" if report.dry_run else ""
     click.echo(f"{summary} in {seconds:.1f} s, {rate:,.0f} rows/s{tail}")
