@@ -30,7 +30,8 @@ def import_cmd(manifest: Path, username: str, dry_run: bool, verbose: bool, batc
     goes to standard error when it is a terminal. Exit status 0 only when every row was imported
     (with --dry-run: would be), 1 when any row was refused."""
     started = time.monotonic()
-    bar = _ProgressBar(manifest) if sys.stderr.isatty() else None
+    total = importer.count_rows(manifest) if sys.stderr.isatty() else None
+    bar = _ProgressBar(total) if total else None
 
     def on_row(outcome: importer.RowOutcome) -> None:
         if verbose and not outcome.refused:
@@ -55,10 +56,9 @@ def import_cmd(manifest: Path, username: str, dry_run: bool, verbose: bool, batc
 class _ProgressBar:
     """Rows done, rate and time left on standard error (a terminal only)."""
 
-    def __init__(self, manifest: Path) -> None:
+    def __init__(self, total: int) -> None:
         self.started = time.monotonic()
         self.done = 0
-        total = importer.count_rows(manifest)
         self.bar = click.progressbar(length=total, label="importing", file=sys.stderr, show_pos=True,
                                      show_eta=True, item_show_func=lambda rate: rate)
         self.bar.__enter__()

@@ -283,8 +283,11 @@ def import_manifest(path: Path, actor: User, *, dry_run: bool = False, batch_siz
     the others. `on_row` hears each row's outcome (an imported row once its batch committed);
     `on_progress` the number of manifest rows just finished."""
     importer = _Importer(path, actor, dry_run, batch_size, on_row, on_progress)
-    with indexing.compaction_deferred():
+    if dry_run:  # nothing to index, nothing to compact
         report = importer.run(read_manifest(path))
+    else:
+        with indexing.compaction_deferred():
+            report = importer.run(read_manifest(path))
     if report.error is not None and not report.rows:
         raise ManifestError(report.error)
     return report
