@@ -22,8 +22,11 @@ def derive_file(session: Session, payload: dict) -> str | None:
     """Derive one file; a file that cannot be derived ends `failed` with the reason (not retried:
     the same bytes fail the same way). The change-log row brings its text to the search index."""
     row = session.get(ResourceFile, payload["file_id"])
-    if row is None:  # the resource was deleted meanwhile
-        return None
+    twins = _twins(session, payload)  # files of the same content queued with it
+    if row is None:  # the resource was deleted meanwhile: derive for a twin still there, if any
+        if not twins:
+            return None
+        row, *twins = twins
     storage = current_app.extensions["storage"]
     with local_original(row) as path:  # the staged file in place while staged
         derived = ingest.derive(path, row.content_type)
@@ -33,21 +36,19 @@ def derive_file(session: Session, payload: dict) -> str | None:
     on_rollback(session, "release the derive job's claims", lambda: claims.release(token))
     apply_derived(storage, row, derived, [])
     row.state = "failed" if derived.error else "ready"  # the flush logs the change for search
-    for twin in _twins(session, payload, row.sha256):  # files of the same content queued with it
+    for twin in twins:
+        if twin.sha256 != row.sha256:
+            continue
         twin.thumbnail_key, twin.poster_key = row.thumbnail_key, row.poster_key
         twin.duration_seconds, twin.text = row.duration_seconds, row.text
         twin.derive_error, twin.state = row.derive_error, row.state
     return derived.error
 
 
-def _twins(session: Session, payload: dict, sha256: str | None = None) -> list[ResourceFile]:
+def _twins(session: Session, payload: dict) -> list[ResourceFile]:
     """The other files this job derives (same content, added in the same transaction), still there."""
-    found = []
-    for file_id in payload.get("twins", ()):
-        twin = session.get(ResourceFile, file_id)
-        if twin is not None and (sha256 is None or twin.sha256 == sha256):
-            found.append(twin)
-    return found
+    rows = (session.get(ResourceFile, file_id) for file_id in payload.get("twins", ()))
+    return [row for row in rows if row is not None]
 
 
 def give_up(session: Session, payload: dict, reason: str) -> None:

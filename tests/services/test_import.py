@@ -125,6 +125,22 @@ def test_one_batch_syncs_the_index_once_and_derives_shared_content_once(app, man
     assert states["第二行"] == states["第四行"] == ("ready", True)
 
 
+def test_the_shared_derive_job_serves_its_twins_when_its_own_file_is_gone(app, manifest):
+    from library.resources import review
+
+    result = app.test_cli_runner().invoke(args=["import", str(manifest)])
+    assert "5 imported" in result.output
+    with app.app_context():
+        session = get_session()
+        [job] = [j for j in session.scalars(select(Job).where(Job.kind == "derive")) if "twins" in j.payload]
+        first = session.get(ResourceFile, job.payload["file_id"])
+        review.delete_resource(accounts.get_user("admin"), first.resource_id)
+    assert run_jobs(app).done == 4
+    with app.app_context():
+        [twin] = [f for f in get_session().scalars(select(ResourceFile)) if f.resource.title in ("第二行", "第四行")]
+        assert (twin.state, bool(twin.text)) == ("ready", True)
+
+
 def test_dry_run_writes_nothing(app, manifest):
     before = _state(app)
     result = app.test_cli_runner().invoke(args=["import", str(manifest), "--dry-run", "--batch-size", "3"])
