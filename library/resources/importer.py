@@ -183,6 +183,16 @@ def _is_blank(row: Mapping[str, object]) -> bool:
 Checked = tuple[int, str, resources.CheckedUpload]
 
 
+def _readable(rows: Iterator[tuple[int, dict[str, object]]], name: str) -> Iterator[tuple[int, dict[str, object]]]:
+    """The rows, a failure to read the manifest (not to import a row) raised as ManifestError."""
+    try:
+        yield from rows
+    except ManifestError:
+        raise
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ManifestError(_("无法读取清单 %(name)s：%(exc)s", name=name, exc=exc)) from exc
+
+
 class _Importer:
     def __init__(self, path: Path, actor: User, dry_run: bool, batch_size: int,
                  on_row: Callable[[RowOutcome], None] | None, on_progress: Callable[[int], None] | None):
@@ -219,6 +229,10 @@ class _Importer:
         except DomainError as exc:
             self._done(RowOutcome(line, title, reason=_reason(exc)))
             return None
+        except OSError as exc:  # a file that became unreadable between the checks
+            reason = _("无法读取文件：%(part)s（%(reason)s）", part=exc.filename or "", reason=exc.strerror or exc)
+            self._done(RowOutcome(line, title, reason=reason))
+            return None
         return line, title, checked
 
     def write(self, batch: list[Checked]) -> None:
@@ -248,7 +262,7 @@ class _Importer:
         batch: list[Checked] = []
         unwritten = 0  # rows read whose progress is reported once their batch is written
         try:
-            for line, row in rows:
+            for line, row in _readable(rows, self.name):
                 if _is_blank(row):
                     unwritten += 1
                     continue
@@ -264,10 +278,8 @@ class _Importer:
                     self.write(batch)
                     self._advance(unwritten)
                     batch, unwritten = [], 0
-        except ManifestError as exc:
+        except ManifestError as exc:  # raised by reading the manifest only (`_readable`)
             self.report.error = exc.message
-        except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            self.report.error = _("无法读取清单 %(name)s：%(exc)s", name=self.name, exc=exc)
         self.write(batch)  # the last batch, or the rows checked before the manifest stopped
         self._advance(unwritten)
         if self.dry_run:

@@ -214,6 +214,9 @@ def test_the_manifest_is_streamed(app, manifest, tmp_path):
     bad.write_text("name,files\nx,y\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["import", str(bad)])
     assert result.exit_code == 1 and "清单第一行应是列名" in result.output
+    bad.write_bytes("title,files\n".encode() + b"\xff\xfe broken\n")
+    result = app.test_cli_runner().invoke(args=["import", str(bad)])
+    assert result.exit_code == 1 and "无法读取清单 bad.csv" in result.output
 
 
 def test_import_on_postgresql(pg_url, tmp_path, sample_dir):
