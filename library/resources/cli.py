@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,8 +31,10 @@ def import_cmd(manifest: Path, username: str, dry_run: bool, verbose: bool, batc
     goes to standard error when it is a terminal. Exit status 0 only when every row was imported
     (with --dry-run: would be), 1 when any row was refused."""
     started = time.monotonic()
-    total = importer.count_rows(manifest) if sys.stderr.isatty() else None
-    bar = _ProgressBar(total) if total else None
+    total = importer.count_rows(manifest)
+    bar = _ProgressBar(total) if total and sys.stderr.isatty() else None
+    # A large manifest with a core to spare: the index is written beside the rows (indexing.bulk).
+    background = not dry_run and (total or 0) > 2 * batch_size and (os.cpu_count() or 1) > 1
 
     def on_row(outcome: importer.RowOutcome) -> None:
         if verbose and not outcome.refused:
@@ -42,7 +45,7 @@ def import_cmd(manifest: Path, username: str, dry_run: bool, verbose: bool, batc
     try:
         actor = accounts.get_user(username)
         report = importer.import_manifest(manifest, actor, dry_run=dry_run, batch_size=batch_size, on_row=on_row,
-                                          on_progress=bar.advance if bar else None)
+                                          on_progress=bar.advance if bar else None, background_index=background)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     finally:

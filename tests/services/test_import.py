@@ -141,6 +141,32 @@ def test_the_shared_derive_job_serves_its_twins_when_its_own_file_is_gone(app, m
         assert (twin.state, bool(twin.text)) == ("ready", True)
 
 
+def test_a_background_indexer_indexes_batches_while_the_import_goes_on(app, manifest):
+    """With background_index a forked child applies each committed batch; this process does not
+    index until the end (its commits only log), so the index growing during the import is the
+    child's work."""
+    import multiprocessing
+    import time
+
+    index = app.extensions["search_index"]
+    seen_during: list[int] = []
+
+    def on_row(outcome: importer.RowOutcome) -> None:
+        if outcome.title == "第三行":  # the last row of the first batch has committed
+            assert [c.name for c in multiprocessing.active_children()] == ["library-bulk-indexer"]
+            deadline = time.monotonic() + 30
+            while index.doc_count() < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            seen_during.append(index.doc_count())
+
+    with app.app_context():
+        report = importer.import_manifest(manifest, accounts.get_user("admin"), batch_size=3, on_row=on_row,
+                                          background_index=True)
+    assert report.imported == 5
+    assert seen_during == [3]
+    assert index.doc_count() == 5 and not multiprocessing.active_children()
+
+
 def test_dry_run_writes_nothing(app, manifest):
     before = _state(app)
     result = app.test_cli_runner().invoke(args=["import", str(manifest), "--dry-run", "--batch-size", "3"])
