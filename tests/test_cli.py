@@ -69,7 +69,7 @@ def _manifest_rows(sample_dir, folder):
 
 
 def _assert_import(app, result):
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a row was refused
     assert "2 imported, 4 refused" in result.output
     assert "line 4: 伪装的文件" in result.output and "不是允许的类型" in result.output
     assert "line 5: 缺文件" in result.output and "找不到文件" in result.output

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -18,20 +20,77 @@ from library.search import indexing
 @with_appcontext
 @click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--as", "username", default="admin", show_default=True, help="Account the imports are made as.")
-def import_cmd(manifest: Path, username: str) -> None:
-    """Import resources from a CSV or XLSX manifest (file paths relative to it)."""
+@click.option("--dry-run", is_flag=True, help="Check every row (schema, codes, permission, files) and write nothing.")
+@click.option("--verbose", "-v", is_flag=True, help="Also list every imported row.")
+@click.option("--batch-size", default=importer.BATCH_SIZE, show_default=True, type=click.IntRange(1, 5000),
+              help="Rows written per transaction (and per search-index commit).")
+def import_cmd(manifest: Path, username: str, dry_run: bool, verbose: bool, batch_size: int) -> None:
+    """Import resources from a CSV or XLSX manifest (file paths relative to it).
+
+    Refused rows (line, title, reason) and a final table go to standard output; a progress bar
+    goes to standard error when it is a terminal. Exit status 0 only when every row was imported
+    (with --dry-run: would be), 1 when any row was refused."""
+    started = time.monotonic()
+    total = importer.count_rows(manifest)
+    bar = _ProgressBar(total) if total and sys.stderr.isatty() else None
+    # A large manifest with a core to spare: the index is written beside the rows (indexing.bulk).
+    background = not dry_run and (total or 0) > 2 * batch_size and (os.cpu_count() or 1) > 1
+
+    def on_row(outcome: importer.RowOutcome) -> None:
+        if verbose and not outcome.refused:
+            what = "would import" if dry_run else "imported"
+            shown = f"#{outcome.resource_id} " if outcome.resource_id is not None else ""
+            click.echo(f"{what:<9} line {outcome.line}: {shown}{outcome.title}")
+
     try:
         actor = accounts.get_user(username)
-        report = importer.import_manifest(manifest, actor)
+        report = importer.import_manifest(manifest, actor, dry_run=dry_run, batch_size=batch_size, on_row=on_row,
+                                          on_progress=bar.advance if bar else None, background_index=background)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    for line, resource_id, title in report.imported:
-        click.echo(f"imported  line {line}: #{resource_id} {title}")
+    finally:
+        if bar is not None:
+            bar.close()
+    _print_report(report, time.monotonic() - started)
+    if not report.complete:
+        sys.exit(1)
+
+
+class _ProgressBar:
+    """Rows done, rate and time left on standard error (a terminal only)."""
+
+    def __init__(self, total: int) -> None:
+        self.started = time.monotonic()
+        self.done = 0
+        self.bar = click.progressbar(length=total, label="importing", file=sys.stderr, show_pos=True,
+                                     show_eta=True, item_show_func=lambda rate: rate)
+        self.bar.__enter__()
+
+    def advance(self, rows: int) -> None:
+        self.done += rows
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        self.bar.update(rows, f"{self.done / elapsed:,.0f} rows/s")
+
+    def close(self) -> None:
+        self.bar.__exit__(None, None, None)
+
+
+def _print_report(report: importer.ImportReport, seconds: float) -> None:
     for line, title, reason in report.refused:
         click.echo(f"refused   line {line}: {title or '(no title)'}: {reason}")
-    click.echo(f"{len(report.imported)} imported, {len(report.refused)} refused")
-    if report.refused and not report.imported:
-        sys.exit(1)
+    if report.error:
+        click.echo(f"stopped: {report.error}")
+    done = "would import" if report.dry_run else "imported"
+    rate = report.rows / seconds if seconds > 0 else 0.0
+    click.echo("")
+    # Indented: only the refused rows' own lines start with "refused".
+    click.echo(f"  {'rows':<13}{'count':>9}")
+    click.echo(f"  {done:<13}{report.imported:>9,}")
+    click.echo(f"  {'refused':<13}{len(report.refused):>9,}")
+    click.echo(f"  {'total':<13}{report.rows:>9,}")
+    summary = f"{report.imported} {'would be imported' if report.dry_run else 'imported'}, {len(report.refused)} refused"
+    tail = " (dry run: nothing written)" if report.dry_run else ""
+    click.echo(f"{summary} in {seconds:.1f} s, {rate:,.0f} rows/s{tail}")
 
 
 @click.command("storage-check")

@@ -3,6 +3,8 @@ has answered (the file shows `processing` until then, `ready` or `failed` after)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import current_app
 from sqlalchemy.orm import Session
 
@@ -20,8 +22,11 @@ def derive_file(session: Session, payload: dict) -> str | None:
     """Derive one file; a file that cannot be derived ends `failed` with the reason (not retried:
     the same bytes fail the same way). The change-log row brings its text to the search index."""
     row = session.get(ResourceFile, payload["file_id"])
-    if row is None:  # the resource was deleted meanwhile
-        return None
+    twins = _twins(session, payload)  # files of the same content queued with it
+    if row is None:  # the resource was deleted meanwhile: derive for a twin still there, if any
+        if not twins:
+            return None
+        row, *twins = twins
     storage = current_app.extensions["storage"]
     with local_original(row) as path:  # the staged file in place while staged
         derived = ingest.derive(path, row.content_type)
@@ -31,26 +36,42 @@ def derive_file(session: Session, payload: dict) -> str | None:
     on_rollback(session, "release the derive job's claims", lambda: claims.release(token))
     apply_derived(storage, row, derived, [])
     row.state = "failed" if derived.error else "ready"  # the flush logs the change for search
+    for twin in twins:
+        if twin.sha256 != row.sha256:
+            continue
+        twin.thumbnail_key, twin.poster_key = row.thumbnail_key, row.poster_key
+        twin.duration_seconds, twin.text = row.duration_seconds, row.text
+        twin.derive_error, twin.state = row.derive_error, row.state
     return derived.error
+
+
+def _twins(session: Session, payload: dict) -> list[ResourceFile]:
+    """The other files this job derives (same content, added in the same transaction), still there."""
+    rows = (session.get(ResourceFile, file_id) for file_id in payload.get("twins", ()))
+    return [row for row in rows if row is not None]
 
 
 def give_up(session: Session, payload: dict, reason: str) -> None:
     """Every attempt failed (storage unreachable, the worker killed …): the file shows why."""
-    row = session.get(ResourceFile, payload["file_id"])
-    if row is not None:
-        row.state, row.derive_error = "failed", reason
+    for row in [session.get(ResourceFile, payload["file_id"]), *_twins(session, payload)]:
+        if row is not None:
+            row.state, row.derive_error = "failed", reason
 
 
 def retried(session: Session, payload: dict) -> None:
     """Retried by hand: the file is being processed again."""
-    row = session.get(ResourceFile, payload["file_id"])
-    if row is not None and row.state == "failed":
-        row.state, row.derive_error = "processing", None
+    for row in [session.get(ResourceFile, payload["file_id"]), *_twins(session, payload)]:
+        if row is not None and row.state == "failed":
+            row.state, row.derive_error = "processing", None
 
 
-def enqueue_derive(session: Session, row: ResourceFile) -> None:
-    """Queue the derivation of a file row (flushed: it has its id) in the caller's transaction."""
-    jobs.enqueue(session, DERIVE, {"file_id": row.id, "resource_id": row.resource_id})
+def enqueue_derive(session: Session, row: ResourceFile, twins: Sequence[ResourceFile] = ()) -> None:
+    """Queue the derivation of a file row (flushed: it has its id) in the caller's transaction;
+    `twins`, files of the same content added in the same transaction, get what it derives."""
+    payload: dict[str, object] = {"file_id": row.id, "resource_id": row.resource_id}
+    if twins:
+        payload["twins"] = [t.id for t in twins]
+    jobs.enqueue(session, DERIVE, payload)
 
 
 jobs.register(DERIVE, derive_file, on_give_up=give_up, on_retry=retried, max_attempts=5)

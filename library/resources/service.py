@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from library import policy
 from library.accounts.models import User
@@ -53,16 +54,52 @@ class IncomingFile:
         return cls(filename or path.name, path, digest.hexdigest(), size)
 
 
-def validate_metadata(fields: ResourceFields) -> tuple[dict, Studio]:
+class Lookups:
+    """What checking an upload reads from the database, each value read once: the subjects, stages
+    and studios named and what the actor may do in a studio. An upload uses a fresh one (the same
+    queries as ever); an import keeps one for the whole manifest, so a row costs no lookup."""
+
+    def __init__(self, session: Session | None = None) -> None:
+        self.session = session or get_session()
+        self._subjects: dict[str, bool] = {}
+        self._stages: dict[str, bool] = {}
+        self._studios: dict[str, Studio | None] = {}
+        self._allowed: dict[tuple[int, int, str], bool] = {}
+
+    def subject_known(self, code: str) -> bool:
+        if code not in self._subjects:
+            self._subjects[code] = self.session.get(Subject, code) is not None
+        return self._subjects[code]
+
+    def stage_known(self, code: str) -> bool:
+        if code not in self._stages:
+            self._stages[code] = self.session.get(Stage, code) is not None
+        return self._stages[code]
+
+    def studio(self, slug: str) -> Studio | None:
+        if slug not in self._studios:
+            self._studios[slug] = self.session.scalar(select(Studio).where(Studio.slug == slug))
+        return self._studios[slug]
+
+    def may(self, actor: User, studio: Studio, what: str) -> bool:
+        """policy.can_upload ("upload") or policy.can_publish_directly ("publish"), asked once."""
+        key = (actor.id, studio.id, what)
+        if key not in self._allowed:
+            check = policy.can_upload if what == "upload" else policy.can_publish_directly
+            self._allowed[key] = check(actor, studio)
+        return self._allowed[key]
+
+
+def validate_metadata(fields: ResourceFields, lookups: Lookups | None = None) -> tuple[dict, Studio]:
     """What the schema cannot check: the subject, stage and studio exist. Returns the row's
     columns and the studio; raises InvalidInput naming every unknown code."""
-    session = get_session()
+    lookups = lookups or Lookups()
     errors: dict[str, str] = {}
-    if session.get(Subject, fields.subject) is None:
+    if not lookups.subject_known(fields.subject):
         errors["subject"] = _("未知的学科代码：%(subject)s", subject=fields.subject)
-    if session.get(Stage, fields.stage) is None:
+    if not lookups.stage_known(fields.stage):
         errors["stage"] = _("未知的学段代码：%(stage)s", stage=fields.stage)
-    studio = session.scalar(select(Studio).where(Studio.slug == fields.studio))
+    studio = lookups.studio(fields.studio)
     if studio is None:
         errors["studio"] = _("没有这个工作室：%(slug)s", slug=fields.studio)
     if errors:
@@ -92,6 +129,41 @@ def check_files(files: Sequence[IncomingFile]) -> list[str]:
     return types
 
 
+@dataclass
+class CheckedUpload:
+    """An upload that passed every check (metadata, permission, files by content): nothing is
+    written yet; `add_resources` writes it."""
+
+    actor: User
+    columns: dict
+    studio: Studio
+    status: str
+    files: Sequence[IncomingFile]
+    types: list[str]
+
+
+def check_upload(actor: User | None, upload: ResourceUpload | Mapping[str, object],
+                 files: Sequence[IncomingFile], lookups: Lookups | None = None) -> CheckedUpload:
+    """Every check of an upload, without writing anything (`flask import --dry-run` stops here).
+
+    `upload` is the parsed form; scripts (the demo, tests) may pass a plain mapping, which is
+    parsed with the same schema."""
+    if actor is None:
+        raise PermissionDenied(_("请先登录再上传"))
+    if not isinstance(upload, ResourceUpload):
+        upload = parse(ResourceUpload, upload)
+    lookups = lookups or Lookups()
+    clean, studio = validate_metadata(upload, lookups)
+    if not lookups.may(actor, studio, "upload"):
+        raise PermissionDenied(_("您不是“%(name)s”的成员，不能向它上传成果", name=studio.name))
+    if upload.publish and not lookups.may(actor, studio, "publish"):
+        raise PermissionDenied(_("只有主持人、联系该工作室的研训员和管理员可以直接发布；请提交审核"))
+    types = check_files(files)
+    # Reviewers may publish at once; everyone else saves a draft or submits it for review.
+    status = "published" if upload.publish else "submitted" if upload.submit else "draft"
+    return CheckedUpload(actor, clean, studio, status, files, types)
+
+
 def create_resource(
     actor: User | None, upload: ResourceUpload | Mapping[str, object], files: Sequence[IncomingFile]
 ) -> Resource:
@@ -100,54 +172,10 @@ def create_resource(
 
     `upload` is the parsed form; scripts (the demo, tests) may pass a plain mapping, which is
     parsed with the same schema."""
-    if actor is None:
-        raise PermissionDenied(_("请先登录再上传"))
-    if not isinstance(upload, ResourceUpload):
-        upload = parse(ResourceUpload, upload)
-    clean, studio = validate_metadata(upload)
-    if not policy.can_upload(actor, studio):
-        raise PermissionDenied(_("您不是“%(name)s”的成员，不能向它上传成果", name=studio.name))
-    publish, submit = upload.publish, upload.submit
-    if publish and not policy.can_publish_directly(actor, studio):
-        raise PermissionDenied(_("只有主持人、联系该工作室的研训员和管理员可以直接发布；请提交审核"))
-    types = check_files(files)
-
-    storage = current_app.extensions["storage"]
+    checked = check_upload(actor, upload, files)
     session = get_session()
-    created_keys: list[str] = []
-    # The objects this upload will use are claimed before it looks for them (claims.py): nothing
-    # may delete them until its rows have committed. Whatever ends this transaction without a
-    # commit removes the objects it stored that nothing else uses.
-    token = claims.claim_for_use(k for f in files for k in content_keys(f.sha256))
-    on_commit(session, "release the upload's claims", lambda: claims.release(token))
-
-    def clean_up() -> None:
-        claims.release(token)
-        claims.delete_unused(storage, created_keys)  # staged copies too
-
-    on_rollback(session, "remove the upload's objects", clean_up)
     try:
-        rows = []
-        for position, (incoming, content_type) in enumerate(zip(files, types, strict=True)):
-            rows.append(_store_file(storage, session, incoming, content_type, position, created_keys))
-        # Reviewers may publish at once; everyone else saves a draft or submits it for review.
-        status = "published" if publish else "submitted" if submit else "draft"
-        resource = Resource(**clean, studio_id=studio.id, uploader_id=actor.id, status=status, files=rows)
-        if status == "published":
-            resource.published_at = utcnow()
-        session.add(resource)
-        session.flush()
-        from library.resources.staging import enqueue_move
-
-        for row in rows:
-            if row.state == "processing":
-                enqueue_derive(session, row)
-            if row.location == "staged":
-                enqueue_move(session, row)
-        session.add(ResourceEvent(resource_id=resource.id, actor_id=actor.id, action="create",
-                                  from_status="", to_status=status))
-        if status == "published":
-            audit.record("resource.publish", actor, "resource", resource.id, title=resource.title)
+        [resource] = add_resources(session, [checked])
         session.commit()
     except BaseException:
         session.rollback()
@@ -155,8 +183,77 @@ def create_resource(
     return resource
 
 
+def add_resources(session: Session, uploads: Sequence[CheckedUpload]) -> list[Resource]:
+    """Store the originals of checked uploads and add their resources, files, events, audit
+    entries and jobs to the session's transaction, flushed but not committed: the caller commits
+    (one upload, or a batch of manifest rows) or rolls back.
+
+    Content is stored once however many files carry it, a derive job is queued once per new
+    content (the job fills in its twins in this transaction too), and a move job once per staged
+    original. The objects are claimed before they are looked for (claims.py): nothing may delete
+    them until the rows have committed. Whatever ends the transaction without a commit removes
+    the objects stored here that nothing else uses."""
+    storage = current_app.extensions["storage"]
+    created_keys: list[str] = []
+    token = claims.claim_for_use(k for u in uploads for f in u.files for k in content_keys(f.sha256))
+    # Named after the token: several calls in one transaction each release their own claims.
+    on_commit(session, f"release the upload's claims {token}", lambda: claims.release(token))
+
+    def clean_up() -> None:
+        claims.release(token)
+        claims.delete_unused(storage, created_keys)  # staged copies too
+
+    on_rollback(session, f"remove the upload's objects {token}", clean_up)
+    shas = {f.sha256 for u in uploads for f in u.files}
+    twins = _ready_twins(session, shas)
+    locations: dict[str, str] = {}  # key → where this batch found or put it
+    made: list[tuple[CheckedUpload, Resource]] = []
+    for checked in uploads:
+        rows = [_store_file(storage, session, incoming, content_type, position, created_keys, twins, locations)
+                for position, (incoming, content_type) in enumerate(zip(checked.files, checked.types, strict=True))]
+        resource = Resource(**checked.columns, studio_id=checked.studio.id, uploader_id=checked.actor.id,
+                            status=checked.status, files=rows)
+        if checked.status == "published":
+            resource.published_at = utcnow()
+        session.add(resource)
+        made.append((checked, resource))
+    session.flush()
+    from library.resources.staging import enqueue_move
+
+    derivers: dict[str, list[ResourceFile]] = {}
+    movers: dict[str, ResourceFile] = {}
+    for checked, resource in made:
+        for row in resource.files:
+            if row.state == "processing":
+                derivers.setdefault(row.sha256, []).append(row)
+            if row.location == "staged":
+                movers.setdefault(row.storage_key, row)
+        session.add(ResourceEvent(resource_id=resource.id, actor_id=checked.actor.id, action="create",
+                                  from_status="", to_status=checked.status))
+        if checked.status == "published":
+            audit.record("resource.publish", checked.actor, "resource", resource.id, title=resource.title)
+    for first, *others in derivers.values():
+        enqueue_derive(session, first, twins=others)
+    for row in movers.values():
+        enqueue_move(session, row)  # the move marks every staged row of its content stored
+    return [resource for _checked, resource in made]
+
+
+def _ready_twins(session: Session, shas: set[str]) -> dict[str, ResourceFile]:
+    """For each content, a file of it derived before (ready, without error), in one query."""
+    found: dict[str, ResourceFile] = {}
+    if not shas:
+        return found
+    rows = session.scalars(select(ResourceFile).where(
+        ResourceFile.sha256.in_(sorted(shas)), ResourceFile.state == "ready", ResourceFile.derive_error.is_(None)))
+    for row in rows:
+        found.setdefault(row.sha256, row)
+    return found
+
+
 def _store_file(storage, session, incoming: IncomingFile, content_type: str, position: int,
-                created_keys: list[str]) -> ResourceFile:
+                created_keys: list[str], twins: Mapping[str, ResourceFile],
+                locations: dict[str, str]) -> ResourceFile:
     """Store the original (deduplicated by SHA-256; with S3 staged locally, `location='staged'`);
     return the unsaved row, `ready` with its twin's derived data when the same content was derived
     before, else `processing` (a job derives it)."""
@@ -171,17 +268,16 @@ def _store_file(storage, session, incoming: IncomingFile, content_type: str, pos
         state="processing",
     )
     # The same content was derived before: reuse it instead of decoding a video twice.
-    twin = session.scalar(
-        select(ResourceFile)
-        .where(ResourceFile.sha256 == incoming.sha256, ResourceFile.state == "ready",
-               ResourceFile.derive_error.is_(None))
-        .limit(1)
-    )
+    twin = twins.get(incoming.sha256)
     if twin is not None:
         row.thumbnail_key, row.poster_key = twin.thumbnail_key, twin.poster_key
         row.duration_seconds, row.text = twin.duration_seconds, twin.text
         row.state = "ready"
     staging = current_app.extensions.get("staging")
+    if key in locations:  # another file of this batch carries the same content: stored already
+        if staging is not None:
+            row.location = locations[key]
+        return row
     if staging is not None:
         # S3: the request does not wait for the bucket; the original is staged on local disk and
         # a `move` job puts it into the bucket (staging.py), unless the bucket already has it.
@@ -190,6 +286,7 @@ def _store_file(storage, session, incoming: IncomingFile, content_type: str, pos
         row.location, created = stage(staging, session, incoming.path, key, content_type, move=incoming.owned)
     else:
         created = storage.put_file(incoming.path, key, content_type, move=incoming.owned)
+    locations[key] = row.location if staging is not None else "stored"
     if created:
         created_keys.append(key)
     return row

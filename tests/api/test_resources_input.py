@@ -213,7 +213,7 @@ def test_a_bad_manifest_row_is_reported_and_the_later_rows_still_import(app, run
         _row("最后一行", status="submitted"),
     ])
     result = runner.invoke(args=["import", str(path)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # rows were refused
     assert "2 imported, 6 refused" in result.output
     lines = result.output.splitlines()
 
@@ -248,7 +248,7 @@ def test_an_xlsx_manifest_keeps_numbers_and_refuses_what_is_no_text(app, runner,
     wb.active.append(["最后", "paper", "math", "primary", "wang-math", "", 2023.0, None, None, "files/光合作用.pdf"])
     wb.save(folder / "清单.xlsx")
     result = runner.invoke(args=["import", str(folder / "清单.xlsx")])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # rows were refused
     assert "2 imported, 2 refused" in result.output
     assert "line 3: 小数年份" in result.output and "line 4:" in result.output
     with app.app_context():
