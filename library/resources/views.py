@@ -50,11 +50,14 @@ def subject(code: str):
 def resource(resource_id: int):
     actor = current_actor()
     row = resources.get_resource(actor, resource_id)
-    if request.method == "GET":  # HEAD only asks about the page
-        usage.record_view(actor, row, **visitor())
-    return render_template(
+    page = render_template(
         "resource.html",
         resource=row,
         can_download=policy.can_download(actor, row),
         related=catalogue.related(actor, row),
     )
+    # Counted after rendering: the count's commit expires the session's rows, which the page
+    # would otherwise read again.
+    if request.method == "GET":  # HEAD only asks about the page
+        usage.record_view(actor, row, **visitor())
+    return page
