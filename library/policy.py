@@ -252,7 +252,10 @@ def beyond_audience_clause(user: User | None):
     hidden: ColumnElement[bool] = Resource.visibility.not_in(SHARED)
     if studio_ids:
         hidden = and_(hidden, Resource.studio_id.not_in(studio_ids))
-    own = and_(Resource.uploader_id == user.id, or_(unpublished, and_(Resource.status == "published", hidden)))
+    # Two ANDed terms (not uploader AND (a OR b)): each is a range of (uploader_id, status, …),
+    # which the planner then prefers to reading a whole studio or subject.
+    mine = Resource.uploader_id == user.id
+    own = or_(and_(mine, unpublished), and_(mine, Resource.status == "published", hidden))
     reviewed = sorted(reviewed_ids(user))
     return or_(and_(Resource.studio_id.in_(reviewed), unpublished), own) if reviewed else own
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import aliased, defer, selectinload
 
 from library import policy
@@ -80,14 +80,25 @@ class Counts:
         return self.by.get(name, {})
 
 
-def _branches(actor: User | None) -> list[Any]:
-    """The disjoint conditions whose rows together are what the actor sees."""
+def _branches(actor: User | None) -> list[tuple[Any, bool]]:
+    """The disjoint conditions whose rows together are what the actor sees, each with whether a
+    page's filters may pick its index (see `_where`)."""
     beyond = policy.beyond_audience_clause(actor)
-    return [policy.audience_clause(actor)] + ([beyond] if beyond is not None else [])
+    return [(policy.audience_clause(actor), True)] + (
+        [(beyond, policy.is_admin(actor))] if beyond is not None else [])
 
 
-def _where(where: Mapping[str, Any]) -> list[Any]:
-    return [getattr(Resource, name) == value for name, value in where.items() if value is not None]
+def _unindexed(column: Any) -> Any:
+    """The column in an expression no index serves (`studio_id + 0`, `subject_code || ''`)."""
+    return column + 0 if isinstance(column.type, Integer) else column.concat("")
+
+
+def _where(where: Mapping[str, Any], *, indexed: bool = True) -> list[Any]:
+    """Column filters (subject_code=…, studio_id=…, kind=…). Not indexed for a user's own
+    uploads and reviewed drafts: with no statistics SQLite would read every row of the studio or
+    subject by its index rather than the few of (uploader_id, status) or (studio_id, status)."""
+    return [(getattr(Resource, name) if indexed else _unindexed(getattr(Resource, name))) == value
+            for name, value in where.items() if value is not None]
 
 
 def card_options() -> Any:
@@ -97,25 +108,28 @@ def card_options() -> Any:
 
 
 def _rows(
-    actor: User | None, conditions: list[Any], sort: str, offset: int, limit: int, *, files: bool
+    actor: User | None, where: Mapping[str, Any], sort: str, offset: int, limit: int, *, files: bool,
+    exclude_id: int | None = None,
 ) -> list[Resource]:
-    """The rows of one page of what the actor sees under conditions, in the sort order.
+    """The rows of one page of what the actor sees under the column filters, in the sort order.
 
     Each part is its own ORDER BY … LIMIT (one index range each, no sort of every row); with two
     parts their first offset + limit ids are merged here and the page's rows read by id."""
     session = get_session()
     order = PAGE_SORTS.get(sort, PAGE_SORTS["newest"])
     options = [card_options()] if files else []
+    other = [Resource.id != exclude_id] if exclude_id is not None else []
     branches = _branches(actor)
     if len(branches) == 1:
-        stmt = select(Resource).where(branches[0], *conditions).order_by(*order).offset(offset).limit(limit)
+        stmt = (select(Resource).where(branches[0][0], *_where(where), *other)
+                .order_by(*order).offset(offset).limit(limit))
         return list(session.scalars(stmt.options(*options)).unique())
     key, descending = _SORT_KEYS.get(sort, _SORT_KEYS["newest"])
     keyed: list[Any] = []
-    for branch in branches:
+    for branch, indexed in branches:
         keyed += session.execute(
             select(Resource.id, Resource.created_at, Resource.download_count, Resource.title)
-            .where(branch, *conditions)
+            .where(branch, *_where(where, indexed=indexed), *other)
             .order_by(*order)
             .limit(offset + limit)
         ).all()
@@ -141,20 +155,21 @@ def count_visible(
     studios, one's own uploads) from the database; everything from the database when the index
     cannot answer."""
     filters: dict[str, list[str]] = {_INDEX_FIELDS[k]: [v] for k, v in where.items() if v is not None}
+    columns: dict[str, Any] = dict(where)
     if studio is not None:
         filters["studio"] = [studio.slug]
-    conditions = _where(where) + ([Resource.studio_id == studio.id] if studio is not None else [])
+        columns["studio_id"] = studio.id
     try:
         total, by = current_app.extensions["search_index"].counts(
             fields, audience=_index_audience(actor), filters=filters
         )
     except Exception:  # noqa: BLE001 - the pages still count, from the database
         log.exception("the search index could not count; counting in the database")
-        return _count_in_database(policy.visible_clause(actor), conditions, fields)
+        return _count_in_database(policy.visible_clause(actor), _where(columns), fields)
     counts = Counts(total, {name: dict(values) for name, values in by.items()})
     beyond = None if policy.is_admin(actor) else policy.beyond_audience_clause(actor)
     if beyond is not None:
-        more = _count_in_database(beyond, conditions, fields)
+        more = _count_in_database(beyond, _where(columns, indexed=False), fields)
         counts.total += more.total
         for name in fields:
             merged = Counter(counts.by.get(name, {}))
@@ -191,12 +206,8 @@ def list_resources(
     kind=…) and a studio. total: the count when the caller has it (else it is counted);
     files=False leaves the cover files unloaded (for lists without cards)."""
     page = max(1, page)
-    conditions = _where(where)
-    if studio is not None:
-        conditions.append(Resource.studio_id == studio.id)
-    if exclude_id is not None:
-        conditions.append(Resource.id != exclude_id)
-    items = _rows(actor, conditions, sort, (page - 1) * per_page, per_page, files=files)
+    columns = {**where, "studio_id": studio.id} if studio is not None else where
+    items = _rows(actor, columns, sort, (page - 1) * per_page, per_page, files=files, exclude_id=exclude_id)
     if total is None:
         total = count_visible(actor, studio=studio, **where).total
     return ResourcePage(items, page, per_page, total)
@@ -204,7 +215,7 @@ def list_resources(
 
 def first(actor: User | None, limit: int, *, sort: str = "newest", files: bool = True, **where: Any) -> list[Resource]:
     """The first rows of a list (the home page's columns), without counting."""
-    return _rows(actor, _where(where), sort, 0, limit, files=files)
+    return _rows(actor, where, sort, 0, limit, files=files)
 
 
 def kind_counts(actor: User | None, studio: Studio) -> dict[str, int]:
@@ -263,9 +274,8 @@ def projects_by_status(actor: User | None, studio_id: int, shown: int = PROJECTS
 
 def related(actor: User | None, resource: Resource, limit: int = 4) -> dict[str, list[Resource]]:
     """Other resources of the same subject and stage (most downloaded), and the studio's newest."""
-    same_subject = _rows(actor, [Resource.subject_code == resource.subject_code,
-                                 Resource.stage_code == resource.stage_code, Resource.id != resource.id],
-                         "downloads", 0, limit, files=False)
-    same_studio = _rows(actor, [Resource.studio_id == resource.studio_id, Resource.id != resource.id],
-                        "newest", 0, limit, files=False)
+    same_subject = _rows(actor, {"subject_code": resource.subject_code, "stage_code": resource.stage_code},
+                         "downloads", 0, limit, files=False, exclude_id=resource.id)
+    same_studio = _rows(actor, {"studio_id": resource.studio_id}, "newest", 0, limit, files=False,
+                        exclude_id=resource.id)
     return {"subject": same_subject, "studio": same_studio}
