@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 
 import pytest
 from sqlalchemy import select
@@ -118,7 +119,11 @@ def test_the_two_parts_are_exactly_what_the_role_may_see(catalogue_app, role):
         beyond_clause = policy.beyond_audience_clause(actor)
         beyond = set(session.scalars(select(Resource.id).where(beyond_clause))) if beyond_clause is not None else set()
         visible = set(session.scalars(select(Resource.id).where(policy.visible_clause(actor))))
-        total, _ = catalogue_app.extensions["search_index"].counts((), audience=policy.audience(actor))
+        total, by = catalogue_app.extensions["search_index"].counts(
+            ("studio", "kind"), audience=policy.audience(actor), filters={"stage": ["primary"]})
+        rows = session.scalars(select(Resource).where(Resource.id.in_(audience), Resource.stage_code == "primary"))
+        per_kind = Counter(r.kind for r in rows.unique())
     assert not audience & beyond
     assert audience | beyond == visible == expected
-    assert total == len(audience)
+    assert total == sum(per_kind.values()) and by["kind"] == dict(per_kind)
+    assert by["studio"] == ({"wang-math": total} if total else {})
