@@ -154,11 +154,6 @@ def list_studios(visible) -> list[tuple[Studio, int]]:
     return _with_counts(Studio, Studio.id, Resource.studio_id, visible, Studio.name)
 
 
-def list_subjects(visible) -> list[tuple[Subject, int]]:
-    """Every subject with the number of resources matching `visible`."""
-    return _with_counts(Subject, Subject.code, Resource.subject_code, visible, Subject.position)
-
-
 def remove_member(studio: Studio, user: User, actor: User | None = None) -> None:
     """Take a user's role in a studio away."""
     session = get_session()
