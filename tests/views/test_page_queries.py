@@ -146,3 +146,23 @@ def test_the_pages_list_what_they_count(library_app, measured):
     login(client, "wangli")
     studio = client.get("/studios/wang-math").get_data(as_text=True)
     assert "荣誉墙" in studio and "课题研究" in studio and studio.count('class="card"') >= 5
+
+
+def test_a_studio_shows_a_few_projects_of_each_status_and_counts_them_all(library_app, measured):
+    from library import policy
+    from library.resources import catalogue
+
+    with library_app.test_request_context():
+        session = get_session()
+        host = session.scalar(select(User).where(User.username == "wangli"))
+        studio = session.scalar(select(Studio).where(Studio.slug == "wang-math"))
+        groups = catalogue.projects_by_status(host, studio.id, shown=1)
+        rows = session.scalars(select(Resource).where(
+            policy.visible_clause(host), Resource.studio_id == studio.id, Resource.kind == "research_project")).all()
+    expected = {}
+    for r in rows:
+        expected[r.project_status] = expected.get(r.project_status, 0) + 1
+    assert {s: g.total for s, g in groups.items()} == expected and sum(expected.values()) > len(expected)
+    for s, group in groups.items():
+        newest = max((r for r in rows if r.project_status == s), key=lambda r: (r.year or 0, r.id))
+        assert [r.id for r in group.items] == [newest.id]
