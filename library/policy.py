@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from library.accounts.models import User
 from library.lending.models import Agreement, Loan
@@ -216,6 +216,48 @@ def visible_clause(user: User | None):
             ),
         ),
     )
+
+
+SHARED = ("public", "internal", "lendable")  # published, these open to every signed-in user
+UNPUBLISHED = ("draft", "submitted", "returned", "withdrawn")
+
+
+def audience_clause(user: User | None):
+    """The published part of visible_clause, as search serves it (`audience`): what the catalogue
+    counts from the index. Index-friendly (no OR across statuses), so newest-first lists of it are
+    served by an index on (status, created_at)."""
+    published = Resource.status == "published"
+    if user is None:
+        return and_(published, Resource.visibility == "public")
+    if is_admin(user):
+        return published
+    studio_ids = sorted(set(studio_roles(user)) | liaison_ids(user))
+    shared = Resource.visibility.in_(SHARED)
+    return and_(published, or_(shared, Resource.studio_id.in_(studio_ids)) if studio_ids else shared)
+
+
+def beyond_audience_clause(user: User | None):
+    """What visible_clause allows beyond audience_clause, or None when nothing (anonymous): the
+    unpublished outputs of the studios the user reviews, and the user's own uploads search does
+    not serve (unpublished, or published studio-only in a studio they are no longer in); for
+    admins every unpublished output. Disjoint from audience_clause; the two together are exactly
+    visible_clause. Small (drafts), and served by indexes on (studio_id, status) and
+    (uploader_id, status, visibility)."""
+    if user is None:
+        return None
+    unpublished = Resource.status.in_(UNPUBLISHED)
+    if is_admin(user):
+        return unpublished
+    studio_ids = sorted(set(studio_roles(user)) | liaison_ids(user))
+    hidden: ColumnElement[bool] = Resource.visibility.not_in(SHARED)
+    if studio_ids:
+        hidden = and_(hidden, Resource.studio_id.not_in(studio_ids))
+    # Two ANDed terms (not uploader AND (a OR b)): each is a range of (uploader_id, status, …),
+    # which the planner then prefers to reading a whole studio or subject.
+    mine = Resource.uploader_id == user.id
+    own = or_(and_(mine, unpublished), and_(mine, Resource.status == "published", hidden))
+    reviewed = sorted(reviewed_ids(user))
+    return or_(and_(Resource.studio_id.in_(reviewed), unpublished), own) if reviewed else own
 
 
 def audience(user: User | None) -> Audience:

@@ -19,6 +19,8 @@ from whoosh.writing import IndexWriter
 from search_index import selfcheck
 from search_index.codec import LibraryCodec
 from search_index.documents import Audience, Change, ResourceDocument, SearchResult
+from search_index.engine import view_of
+from search_index.facets import facet_counts
 from search_index.generations import DAMAGED_FILE, Generations
 from search_index.health import check_generation
 from search_index.schema import (
@@ -28,6 +30,7 @@ from search_index.schema import (
     document_fields,
     meta_fields,
 )
+from search_index.querying import filter_query
 from search_index.search import empty_result, run_search
 from search_index.searchers import (
     SearcherPool,
@@ -417,6 +420,23 @@ class SearchIndex:
         raise SearchIndexDamaged(
             "the search index is damaged and no earlier generation is kept; rebuild it"
         ) from failure
+
+    def counts(
+        self,
+        fields: Sequence[str],
+        *,
+        audience: Audience,
+        filters: Mapping[str, Sequence[str]] | None = None,
+    ) -> tuple[int, dict[str, dict[str, int]]]:
+        """How many resources audience sees under filters, and how many per value of each facet
+        field: the catalogue pages' counts, without a query, a page or a retry. The audience and
+        filter mask is cached per searcher (so per commit); each field is one bincount."""
+        with self._searchers.lease() as searcher:
+            if searcher is None:
+                return 0, {name: {} for name in fields}
+            view = view_of(searcher)
+            mask = view.filter_mask(filter_query(filters, audience))
+            return int(mask.sum()), {name: facet_counts(view, name, mask) for name in fields}
 
     def document_ids(self) -> set[int]:
         """Every resource id in the live generation, for consistency checks against the database."""

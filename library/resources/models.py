@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, get_args
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.db import Base, utcnow
@@ -77,6 +77,18 @@ class Resource(Base):
     """A studio output: lesson video, lesson case, research project, paper or other."""
 
     __tablename__ = "resources"
+    # The catalogue's lists (migration 0010): each part of what an actor sees
+    # (library.policy.audience_clause / beyond_audience_clause), newest or most downloaded first,
+    # is one range of one of these, read in order and cut at the LIMIT (no sort of every row).
+    __table_args__ = (
+        Index("ix_resources_status_created", "status", "created_at", "id"),
+        Index("ix_resources_status_downloads", "status", "download_count", "id"),
+        Index("ix_resources_subject_status_created", "subject_code", "status", "created_at", "id"),
+        Index("ix_resources_subject_status_downloads", "subject_code", "status", "download_count", "id"),
+        Index("ix_resources_studio_status_created", "studio_id", "status", "created_at", "id"),
+        Index("ix_resources_studio_status_downloads", "studio_id", "status", "download_count", "id"),
+        Index("ix_resources_uploader_status_visibility", "uploader_id", "status", "visibility"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from sqlalchemy import and_
 
 from library import policy
 from library.accounts.auth import current_actor
 from library.resources import catalogue
 from library.resources import service as resources
-from library.resources.models import Resource
 from library.stats import usage
 from library.studios import service as studios
 from library.web.listing import page_number, sort_choice, stage_choice, stage_list
@@ -20,25 +18,19 @@ bp = Blueprint("resources", __name__)
 
 @bp.get("/")
 def home():
-    stages = stage_list()
+    subjects, stages = studios.vocabularies()
     actor = current_actor()
     stage = stage_choice(stages)
-    visible = policy.visible_clause(actor)
-    if stage:
-        visible = and_(visible, Resource.stage_code == stage)
-    studio_rows = studios.list_studios(visible)
-    if stage:
-        studio_rows = [(s, n) for s, n in studio_rows if s.stage_code == stage]
+    counts = catalogue.count_visible(actor, ("studio", "subject"), stage_code=stage)
     return render_template(
         "home.html",
         stage=stage,
         stages=stages,
-        subjects=studios.list_subjects(visible),
-        studios=studio_rows,
-        newest=catalogue.list_resources(actor, per_page=8, stage_code=stage).items,
+        subjects=studios.subjects_with_counts(subjects, counts.of("subject")),
+        studios=studios.studios_with_counts(counts.of("studio"), stage),
+        newest=catalogue.first(actor, 8, stage_code=stage),
         popular=[
-            r for r in catalogue.list_resources(actor, per_page=6, sort="downloads", stage_code=stage).items
-            if r.download_count
+            r for r in catalogue.first(actor, 6, sort="downloads", files=False, stage_code=stage) if r.download_count
         ],
     )
 
@@ -58,11 +50,14 @@ def subject(code: str):
 def resource(resource_id: int):
     actor = current_actor()
     row = resources.get_resource(actor, resource_id)
-    if request.method == "GET":  # HEAD only asks about the page
-        usage.record_view(actor, row, **visitor())
-    return render_template(
+    page = render_template(
         "resource.html",
         resource=row,
         can_download=policy.can_download(actor, row),
         related=catalogue.related(actor, row),
     )
+    # Counted after rendering: the count's commit expires the session's rows, which the page
+    # would otherwise read again.
+    if request.method == "GET":  # HEAD only asks about the page
+        usage.record_view(actor, row, **visitor())
+    return page

@@ -12,6 +12,7 @@ from library import policy
 from library.accounts.models import User
 from library.db import get_session
 from library.errors import Unavailable
+from library.resources.catalogue import card_options
 from library.resources.models import Resource
 from library.search.schemas import SearchQuery
 from search_index import SearchIndexDamaged
@@ -54,7 +55,8 @@ def search(actor: User | None, asked: SearchQuery) -> SearchPage:
         # Only when no earlier generation is kept to answer from; the next sync rebuilds it.
         raise Unavailable(_("搜索索引正在修复，请稍后再试。")) from error
     ids = [hit.id for hit in result.hits]
-    rows = {r.id: r for r in get_session().scalars(select(Resource).where(Resource.id.in_(ids))).unique()}
+    rows = {r.id: r for r in get_session().scalars(
+        select(Resource).where(Resource.id.in_(ids)).options(card_options())).unique()}
     hits = [
         (rows[hit.id], hit.highlights)
         for hit in result.hits

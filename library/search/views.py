@@ -16,6 +16,5 @@ bp = Blueprint("search", __name__)
 @bp.get("/search")
 def search_page():
     result = search.search(current_actor(), parse(SearchQuery, request.args))
-    subjects, _ = studios.vocabularies()
     return render_template("search.html", result=result, studio_names=studios.studio_names(),
-                           subjects={s.code: s for s in subjects})
+                           subjects={s.code: s for s in studios.subject_list()})

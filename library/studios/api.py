@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from library import policy
 from library.accounts.auth import current_actor
+from library.resources import catalogue
 from library.studios import service as studios
 from library.studios.models import Studio
 from library.studios.schemas import StudioList, Vocabularies
@@ -29,7 +29,8 @@ def studio_json(studio: Studio, count: int) -> dict:
 @operation("工作室列表 (the studios)", response=StudioList, auth="optional", tags=("studios",),
            description="每个工作室及其主持人；resource_count 为调用者可见的成果数。")
 def list_studios():
-    rows = studios.list_studios(policy.visible_clause(current_actor()))
+    counts = catalogue.count_visible(current_actor(), ("studio",)).of("studio")
+    rows = studios.studios_with_counts(counts)
     return jsonify(studios=[studio_json(s, n) for s, n in rows])
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 from flask_babel import gettext as _
+from collections.abc import Mapping
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from library.accounts.models import User
 from library.audit import service as audit
@@ -131,14 +134,24 @@ def _with_counts(model, key, group_column, visible, order) -> list:
     return [(row, n) for row, n in rows]
 
 
+def studios_with_counts(counts: Mapping[str, int], stage: str | None = None) -> list[tuple[Studio, int]]:
+    """Every studio by name (of a stage, when given), hosts loaded, each with its number from
+    counts (by slug: `catalogue.count_visible`)."""
+    stmt = select(Studio).options(selectinload(Studio.memberships)).order_by(Studio.name)
+    if stage is not None:
+        stmt = stmt.where(Studio.stage_code == stage)
+    return [(s, counts.get(s.slug, 0)) for s in get_session().scalars(stmt).unique()]
+
+
+def subjects_with_counts(subjects: list[Subject], counts: Mapping[str, int]) -> list[tuple[Subject, int]]:
+    """The subjects, in their order, each with its number from counts (by code)."""
+    return [(s, counts.get(s.code, 0)) for s in subjects]
+
+
 def list_studios(visible) -> list[tuple[Studio, int]]:
-    """Every studio with the number of its resources matching the `visible` condition."""
+    """Every studio with the number of its resources matching the `visible` condition, counted
+    in the database over every such row (the catalogue counts from the index instead)."""
     return _with_counts(Studio, Studio.id, Resource.studio_id, visible, Studio.name)
-
-
-def list_subjects(visible) -> list[tuple[Subject, int]]:
-    """Every subject with the number of resources matching `visible`."""
-    return _with_counts(Subject, Subject.code, Resource.subject_code, visible, Subject.position)
 
 
 def remove_member(studio: Studio, user: User, actor: User | None = None) -> None:
@@ -185,6 +198,11 @@ def vocabularies() -> tuple[list[Subject], list[Stage]]:
     session = get_session()
     return (list(session.scalars(select(Subject).order_by(Subject.position))),
             list(session.scalars(select(Stage).order_by(Stage.position))))
+
+
+def subject_list() -> list[Subject]:
+    """The subjects in their display order (no stages: one statement)."""
+    return list(get_session().scalars(select(Subject).order_by(Subject.position)))
 
 
 def all_studios() -> list[Studio]:

@@ -19,10 +19,9 @@ bp = Blueprint("studios", __name__)
 def studio_list():
     stages = stage_list()
     stage = stage_choice(stages)
-    rows = studios.list_studios(policy.visible_clause(current_actor()))
-    if stage:
-        rows = [(s, n) for s, n in rows if s.stage_code == stage]
-    return render_template("studios.html", studios=rows, stage=stage, stages=stages)
+    counts = catalogue.count_visible(current_actor(), ("studio",)).of("studio")
+    return render_template("studios.html", studios=studios.studios_with_counts(counts, stage), stage=stage,
+                           stages=stages)
 
 
 @bp.get("/studios/<slug>")
@@ -31,14 +30,16 @@ def studio(slug: str):
     row = studios.get_studio(slug)
     kind = parse(StudioPageQuery, request.args).kind
     sort = sort_choice()
-    listing = catalogue.list_resources(actor, page=page_number(), sort=sort, studio_id=row.id, kind=kind)
+    kinds = catalogue.kind_counts(actor, row)
+    listing = catalogue.list_resources(actor, page=page_number(), sort=sort, studio=row, kind=kind,
+                                       total=kinds.get(kind, 0) if kind else sum(kinds.values()))
     return render_template(
         "studio.html",
         studio=row,
         listing=listing,
         kind=kind,
         sort=sort,
-        kind_counts=catalogue.kind_counts(actor, studio_id=row.id),
+        kind_counts=kinds,
         awards=catalogue.award_wall(actor, row.id),
         projects=catalogue.projects_by_status(actor, row.id),
         can_upload=policy.can_upload(actor, row),
