@@ -266,7 +266,9 @@ def audience(user: User | None) -> Audience:
         return Audience(visibilities=frozenset({"public"}))
     if is_admin(user):
         return Audience(visibilities=frozenset(VISIBILITIES))
-    slugs = {m.studio.slug for m in user.memberships} | {s.slug for s in user.liaison_studios}
+    # Liaison studios count for coordinators only, as in liaison_ids and visible_clause.
+    liaison = user.liaison_studios if user.role == "coordinator" else []
+    slugs = {m.studio.slug for m in user.memberships} | {s.slug for s in liaison}
     return Audience(visibilities=frozenset({"public", "internal", "lendable"}), studios=frozenset(slugs))
 
 

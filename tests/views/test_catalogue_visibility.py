@@ -23,7 +23,7 @@ from tests.support.app import PASSWORD, bearer, login, make_app
 
 VISIBILITIES = ("public", "internal", "studio", "lendable")
 STATUSES = ("draft", "submitted", "published", "returned", "withdrawn")
-ROLES = ("anonymous", "admin", "coordinator", "host", "uploader", "trainee", "teacher", "school", "leaver")
+ROLES = ("anonymous", "admin", "coordinator", "host", "uploader", "trainee", "teacher", "school", "leaver", "demoted")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,8 @@ def catalogue_app(tmp_path_factory):
         studios.add_member(studio, users["uploader"], "member")
         studios.add_member(studio, users["trainee"], "trainee")
         studios.set_coordinators(studio, [users["coordinator"]])
+        # A coordinator who became a teacher keeps the liaison row; it no longer shows studio-only outputs.
+        users["demoted"].liaison_studios.append(studio)
         for i, (visibility, status) in enumerate(itertools.product(VISIBILITIES, STATUSES)):
             session.add(Resource(title=f"目录{visibility}{status}", kind=("paper", "award_case")[i % 2],
                                  award_level="county" if i % 2 else None, subject_code="math",
