@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from flask_babel import gettext as _
 
@@ -31,7 +32,7 @@ class Evidence:
     label: str
     units: int
     points: float
-    resource: Resource | None = None
+    resource: stats.Output | None = None
 
 
 # Whether a viewer may see an evidence row named (its title, its id); hidden rows are counted only.
@@ -46,7 +47,8 @@ def everything(_evidence: Evidence) -> bool:
 def shown_to(viewer: User | None) -> Shown:
     """Rows naming an output follow policy.can_view: a coordinator who liaises with no studio sees
     studio-only outputs counted, not named."""
-    return lambda e: e.resource is None or policy.can_view(viewer, e.resource)
+    # An Output carries what can_view reads (studio_id, uploader_id, status, visibility).
+    return lambda e: e.resource is None or policy.can_view(viewer, cast(Resource, e.resource))
 
 
 @dataclass

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from library import policy
@@ -34,22 +34,59 @@ from library.resources.models import AWARD_LEVELS, KINDS, PROJECT_STATUSES, Reso
 from library.stats.models import ACTIVITY_KINDS, Activity, UsageEvent
 from library.studios.models import Studio
 
+@dataclass(frozen=True, slots=True)
+class Output:
+    """A counted output: the columns the figures, the evidence and the dashboard read. A year of every
+    studio's catalogue leaves the database as plain rows, not ORM objects (with their joined studio,
+    subject and stage), so the city overview and the assessment do not grow by the weight of a Resource.
+    policy.can_view reads only studio_id, uploader_id, status and visibility, which it carries."""
+
+    id: int
+    studio_id: int
+    title: str
+    kind: str
+    year: int | None
+    award_level: str | None
+    project_level: str | None
+    project_status: str | None
+    status: str
+    visibility: str
+    uploader_id: int | None
+    published_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LentOutput:
+    """A granted loan as the figures count it: its output (an Output), its school and, under an
+    agreement, that agreement's frequency period."""
+
+    id: int
+    resource_id: int
+    studio_id: int
+    school_id: int
+    agreement_id: int | None
+    granted_at: datetime | None
+    frequency_period: str | None  # None when the loan names no (existing) agreement
+    resource: Output
+    school: School
+
+
 @dataclass
 class StudioYear:
     """The rows behind one studio's figures for one year (so every figure can be traced)."""
 
     studio: Studio
     year: int
-    resources: list[Resource] = field(default_factory=list)
-    loans: list[Loan] = field(default_factory=list)  # the loans that count (see loan_period)
-    repeat_loans: list[Loan] = field(default_factory=list)  # the same output again in the same period
+    resources: list[Output] = field(default_factory=list)
+    loans: list[LentOutput] = field(default_factory=list)  # the loans that count (see loan_period)
+    repeat_loans: list[LentOutput] = field(default_factory=list)  # the same output again in the same period
     agreements: list[Agreement] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
     views_by_month: list[int] = field(default_factory=lambda: [0] * 12)
     downloads_by_month: list[int] = field(default_factory=lambda: [0] * 12)
     schools: dict[int, School] = field(default_factory=dict)  # schools helped, by id
 
-    def of_kind(self, kind: str) -> list[Resource]:
+    def of_kind(self, kind: str) -> list[Output]:
         return [r for r in self.resources if r.kind == kind]
 
     @property
@@ -75,7 +112,7 @@ class StudioYear:
         return sum(a.participants for a in self.activities)
 
     @property
-    def loans_under_agreements(self) -> list[Loan]:
+    def loans_under_agreements(self) -> list[LentOutput]:
         return [loan for loan in self.loans if loan.agreement_id is not None]
 
     @property
@@ -125,13 +162,16 @@ def term_of(day: date) -> tuple[int, str]:
     return (day.year if day.month >= 8 else day.year - 1), "autumn"
 
 
-def loan_period(loan: Loan) -> tuple:
+def loan_period(loan: LentOutput | Loan) -> tuple:
     """What makes a loan new help: another output, another school, or (under an agreement) another
     period of the agreement's frequency. Loans outside an agreement were each decided by the studio."""
-    if loan.agreement is None or loan.granted_at is None:
+    if isinstance(loan, Loan):
+        period = loan.agreement.frequency_period if loan.agreement is not None else None
+    else:
+        period = loan.frequency_period
+    if period is None or loan.granted_at is None:
         return ("loan", loan.id)
     day = local_day(loan.granted_at)
-    period = loan.agreement.frequency_period
     key: tuple
     if period == "week":
         key = tuple(day.isocalendar())[:2]
@@ -144,15 +184,22 @@ def loan_period(loan: Loan) -> tuple:
     return ("agreement", loan.agreement_id, loan.school_id, loan.resource_id, period, *key)
 
 
-def output_year(resource: Resource) -> int | None:
+def output_year(resource: Output | Resource) -> int | None:
     """The year an output counts in: its own year, else the year it was published."""
     if resource.year is not None:
         return resource.year
     return local_day(resource.published_at).year if resource.published_at else None
 
 
+# The columns of an Output, in its fields' order.
+OUTPUT_COLUMNS = (Resource.id, Resource.studio_id, Resource.title, Resource.kind, Resource.year, Resource.award_level,
+                  Resource.project_level, Resource.project_status, Resource.status, Resource.visibility,
+                  Resource.uploader_id, Resource.published_at)
+
+
 def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
-    """Load the year's rows for these studios in a few queries (one per table, not per studio)."""
+    """Load the year's rows for these studios in a few queries (one per table, not per studio), each
+    served by an index on (studio_id, …) (migration 0010w), as plain rows."""
     session = get_session()
     result = {s.id: StudioYear(studio=s, year=year) for s in studios}
     ids = list(result)
@@ -160,23 +207,37 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
         return result
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
     # Only the year's outputs leave the database (the city overview gathers every studio's catalogue);
-    # output_year() below stays the one rule.
-    in_year = or_(Resource.year == year,
-                  and_(Resource.year.is_(None), Resource.published_at >= utc_start(first),
-                       Resource.published_at < utc_start(after)))
-    published = session.scalars(
-        select(Resource).where(Resource.studio_id.in_(ids), Resource.status == "published", in_year)
-        .order_by(Resource.id)).unique()
-    for resource in published:
-        if output_year(resource) == year:
-            result[resource.studio_id].resources.append(resource)
-    loans = session.scalars(
-        select(Loan).where(Loan.studio_id.in_(ids), Loan.granted_at.is_not(None),
-                           Loan.status.not_in(("requested", "declined")),
-                           Loan.granted_at >= utc_start(first), Loan.granted_at < utc_start(after))
-        .options(selectinload(Loan.resource), selectinload(Loan.agreement)).order_by(Loan.granted_at, Loan.id)).unique()
+    # output_year() below stays the one rule. Two branches, so each is a range of ix_resources_studio_year.
+    published = Resource.studio_id.in_(ids), Resource.status == "published"
+    of_year = select(*OUTPUT_COLUMNS).where(*published, Resource.year == year)
+    undated = select(*OUTPUT_COLUMNS).where(*published, Resource.year.is_(None),
+                                            Resource.published_at >= utc_start(first),
+                                            Resource.published_at < utc_start(after))
+    outputs = sorted((Output(*tuple(row)) for query in (of_year, undated) for row in session.execute(query)),
+                     key=lambda r: r.id)
+    for output in outputs:
+        if output_year(output) == year:
+            result[output.studio_id].resources.append(output)
+    lent = session.execute(
+        select(Loan.id, Loan.resource_id, Loan.studio_id, Loan.school_id, Loan.agreement_id, Loan.granted_at,
+               Agreement.frequency_period, *OUTPUT_COLUMNS)
+        .join(Resource, Resource.id == Loan.resource_id)
+        .outerjoin(Agreement, Agreement.id == Loan.agreement_id)
+        .where(Loan.studio_id.in_(ids), Loan.granted_at.is_not(None),
+               Loan.status.not_in(("requested", "declined")),
+               Loan.granted_at >= utc_start(first), Loan.granted_at < utc_start(after))
+        .order_by(Loan.granted_at, Loan.id)).all()
+    agreements = list(session.scalars(
+        select(Agreement).where(Agreement.studio_id.in_(ids), Agreement.status.in_(("active", "ended")),
+                                Agreement.starts_on < after, Agreement.ends_on >= first)
+        .order_by(Agreement.id)).unique())
+    school_ids = {row[3] for row in lent} - {a.school_id for a in agreements}
+    schools = {a.school_id: a.school for a in agreements}
+    if school_ids:
+        schools.update((s.id, s) for s in session.scalars(select(School).where(School.id.in_(school_ids))))
     seen: set[tuple] = set()
-    for loan in loans:
+    for row in lent:
+        loan = LentOutput(*row[:7], resource=Output(*tuple(row[7:])), school=schools[row[3]])
         key = loan_period(loan)
         figures = result[loan.studio_id]
         (figures.repeat_loans if key in seen else figures.loans).append(loan)
@@ -184,10 +245,6 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
         figures.schools[loan.school_id] = loan.school
     for figures in result.values():
         figures.loans.sort(key=lambda loan: loan.id)
-    agreements = session.scalars(
-        select(Agreement).where(Agreement.studio_id.in_(ids), Agreement.status.in_(("active", "ended")),
-                                Agreement.starts_on < after, Agreement.ends_on >= first)
-        .order_by(Agreement.id)).unique()
     for agreement in agreements:
         result[agreement.studio_id].agreements.append(agreement)
         result[agreement.studio_id].schools[agreement.school_id] = agreement.school
@@ -248,5 +305,5 @@ def default_year() -> int:
     return local_day(utcnow()).year
 
 
-__all__ = ["ACTIVITY_KINDS", "StudioYear", "all_studios", "city_overview", "gather", "help_matrix",
+__all__ = ["ACTIVITY_KINDS", "LentOutput", "Output", "StudioYear", "all_studios", "city_overview", "gather", "help_matrix",
            "loan_period", "studio_year"]
