@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, get_args
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.db import Base, utcnow
@@ -77,6 +77,13 @@ class Resource(Base):
     """A studio output: lesson video, lesson case, research project, paper or other."""
 
     __tablename__ = "resources"
+    __table_args__ = (
+        # The work pages (0010w): a studio's year of published outputs (stats.figures.gather: studio,
+        # status, then year or, for an output without one, the day it was published) …
+        Index("ix_resources_studio_year", "studio_id", "status", "year", "published_at"),
+        # … and the review queue, oldest first.
+        Index("ix_resources_status_updated", "status", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
