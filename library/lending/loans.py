@@ -221,7 +221,7 @@ LIST_LOADS = (selectinload(Loan.resource).selectinload(Resource.files), selectin
 
 
 # The loan pages show this many at a time (the API lists are not paged).
-LOANS_PAGE = 50
+LOANS_PAGE = 20
 
 
 @dataclass

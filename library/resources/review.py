@@ -61,7 +61,7 @@ def history(resource: Resource) -> list[ResourceEvent]:
 
 
 # The review page shows this many waiting resources at a time (the API's queue is not paged).
-QUEUE_PAGE = 50
+QUEUE_PAGE = 20
 
 
 @dataclass

@@ -213,12 +213,14 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
     undated = select(*OUTPUT_COLUMNS).where(*published, Resource.year.is_(None),
                                             Resource.published_at >= utc_start(first),
                                             Resource.published_at < utc_start(after))
-    outputs = sorted((Output(*tuple(row)) for query in (of_year, undated) for row in session.execute(query)),
+    # Plain column rows: run on the session's connection, past the ORM's row processing.
+    connection = session.connection()
+    outputs = sorted((Output(*tuple(row)) for query in (of_year, undated) for row in connection.execute(query)),
                      key=lambda r: r.id)
     for output in outputs:
         if output_year(output) == year:
             result[output.studio_id].resources.append(output)
-    lent = session.execute(
+    lent = connection.execute(
         select(Loan.id, Loan.resource_id, Loan.studio_id, Loan.school_id, Loan.agreement_id, Loan.granted_at,
                Agreement.frequency_period, *OUTPUT_COLUMNS)
         .join(Resource, Resource.id == Loan.resource_id)
