@@ -289,18 +289,24 @@ def studio_loans(actor: User | None, limit: int | None = None, offset: int = 0) 
     (ix_loans_status_requested, ix_loans_studio_requested), rather than a sort of every loan."""
     clauses = _studio_clauses(actor)
     session = get_session()
-    pending = select(Loan).where(*clauses, Loan.status == "requested").options(*LIST_LOADS).order_by(*NEWEST)
-    others = select(Loan).where(*clauses, Loan.status != "requested").options(*LIST_LOADS).order_by(*NEWEST)
-    if limit is None:
-        return list(session.scalars(pending)) + list(session.scalars(others))
-    rows = list(session.scalars(pending.offset(offset).limit(limit)))
-    if len(rows) < limit:
+    # The page's ids from two index ranges, then its loans (and what they show) in one load.
+    pending = select(Loan.id).where(*clauses, Loan.status == "requested").order_by(*NEWEST)
+    others = select(Loan.id).where(*clauses, Loan.status != "requested").order_by(*NEWEST)
+    if limit is None:  # the API's whole list: the loans themselves, requests first
+        return [loan for requested in (True, False) for loan in session.scalars(
+            select(Loan).where(*clauses, (Loan.status == "requested") if requested else (Loan.status != "requested"))
+            .options(*LIST_LOADS).order_by(*NEWEST))]
+    ids = list(session.scalars(pending.offset(offset).limit(limit)))
+    if len(ids) < limit:
         skipped = 0  # the page starts among the requests (or there are none): the others from their first
-        if offset and not rows:  # the page starts past the requests: skip the others on earlier pages
+        if offset and not ids:  # the page starts past the requests: skip the others on earlier pages
             skipped = offset - (session.scalar(select(func.count()).select_from(Loan)
                                                .where(*clauses, Loan.status == "requested")) or 0)
-        rows += session.scalars(others.offset(max(0, skipped)).limit(limit - len(rows)))
-    return rows
+        ids += session.scalars(others.offset(max(0, skipped)).limit(limit - len(ids)))
+    if not ids:
+        return []
+    rows = {loan.id: loan for loan in session.scalars(select(Loan).where(Loan.id.in_(ids)).options(*LIST_LOADS))}
+    return [rows[i] for i in ids]
 
 
 def studio_loan_page(actor: User | None, page: int = 1, per_page: int = LOANS_PAGE) -> LoanPage:
