@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -292,10 +292,9 @@ def studio_loans(actor: User | None, limit: int | None = None, offset: int = 0) 
     # The page's ids from two index ranges, then its loans (and what they show) in one load.
     pending = select(Loan.id).where(*clauses, Loan.status == "requested").order_by(*NEWEST)
     others = select(Loan.id).where(*clauses, Loan.status != "requested").order_by(*NEWEST)
-    if limit is None:  # the API's whole list: the loans themselves, requests first
-        return [loan for requested in (True, False) for loan in session.scalars(
-            select(Loan).where(*clauses, (Loan.status == "requested") if requested else (Loan.status != "requested"))
-            .options(*LIST_LOADS).order_by(*NEWEST))]
+    if limit is None:  # the API's whole list (not paged): requests first, in one query
+        return list(session.scalars(select(Loan).where(*clauses).options(*LIST_LOADS)
+                                    .order_by(case((Loan.status == "requested", 0), else_=1), *NEWEST)))
     ids = list(session.scalars(pending.offset(offset).limit(limit)))
     if len(ids) < limit:
         skipped = 0  # the page starts among the requests (or there are none): the others from their first

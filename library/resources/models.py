@@ -79,8 +79,10 @@ class Resource(Base):
     __tablename__ = "resources"
     __table_args__ = (
         # The work pages (0010w): a studio's year of published outputs (stats.figures.gather: studio,
-        # status, then year or, for an output without one, the day it was published) …
-        Index("ix_resources_studio_year", "studio_id", "status", "year", "published_at"),
+        # status, then year or, for an output without one, the day it was published; then what the
+        # figures count them by, so the city table and the scores read the index alone) …
+        Index("ix_resources_studio_year", "studio_id", "status", "year", "published_at", "kind", "award_level",
+              "project_level", "project_status"),
         # … and the review queue, oldest first.
         Index("ix_resources_status_updated", "status", "updated_at"),
     )

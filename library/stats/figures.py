@@ -71,9 +71,15 @@ class LentOutput:
     school: School
 
 
+# What the output figures depend on: (kind, award_level, project_level, project_status).
+Group = tuple[str, str | None, str | None, str | None]
+
+
 @dataclass
 class StudioYear:
-    """The rows behind one studio's figures for one year (so every figure can be traced)."""
+    """The rows behind one studio's figures for one year (so every figure can be traced). Gathered
+    with `rows=False` (the city overview's table, the assessment page) the outputs are only counted,
+    by `groups`, in SQL; `resources` is then empty and as_json() refuses."""
 
     studio: Studio
     year: int
@@ -85,25 +91,51 @@ class StudioYear:
     views_by_month: list[int] = field(default_factory=lambda: [0] * 12)
     downloads_by_month: list[int] = field(default_factory=lambda: [0] * 12)
     schools: dict[int, School] = field(default_factory=dict)  # schools helped, by id
+    counted: Counter[Group] | None = None  # the outputs by group, when gathered without rows
+
+    @property
+    def with_rows(self) -> bool:
+        return self.counted is None
+
+    @property
+    def groups(self) -> Counter[Group]:
+        """The outputs by (kind, award level, project level, project status): every output figure."""
+        if self.counted is not None:
+            return self.counted
+        return Counter((r.kind, r.award_level, r.project_level, r.project_status) for r in self.resources)
 
     def of_kind(self, kind: str) -> list[Output]:
         return [r for r in self.resources if r.kind == kind]
 
     @property
+    def outputs(self) -> int:
+        return sum(self.groups.values())
+
+    @property
     def by_kind(self) -> dict[str, int]:
-        counts = Counter(r.kind for r in self.resources)
+        counts: Counter[str] = Counter()
+        for (kind, *_levels), n in self.groups.items():
+            counts[kind] += n
         return {k: counts.get(k, 0) for k in KINDS}
 
     @property
     def awards_by_level(self) -> dict[str, int]:
-        counts = Counter(r.award_level for r in self.of_kind("award_case") if r.award_level)
+        counts: Counter[str] = Counter()
+        for (kind, award_level, _pl, _ps), n in self.groups.items():
+            if kind == "award_case" and award_level:
+                counts[award_level] += n
         return {level: counts.get(level, 0) for level in AWARD_LEVELS}
 
     @property
     def projects(self) -> dict[str, dict[str, int]]:
-        rows = self.of_kind("research_project")
-        levels = Counter(r.project_level for r in rows if r.project_level)
-        statuses = Counter(r.project_status for r in rows if r.project_status)
+        levels: Counter[str] = Counter()
+        statuses: Counter[str] = Counter()
+        for (kind, _al, project_level, project_status), n in self.groups.items():
+            if kind == "research_project":
+                if project_level:
+                    levels[project_level] += n
+                if project_status:
+                    statuses[project_status] += n
         return {"by_level": {lv: levels.get(lv, 0) for lv in AWARD_LEVELS},
                 "by_status": {st: statuses.get(st, 0) for st in PROJECT_STATUSES}}
 
@@ -121,34 +153,42 @@ class StudioYear:
         seen = {s.id: s for a in self.activities for s in a.schools}
         return sorted(seen.values(), key=lambda s: s.name)
 
-    def as_json(self) -> dict:
-        """The figures, as the API and the dashboard's tables give them."""
+    def summary(self) -> dict:
+        """The figures without the ids behind them (the city overview's table)."""
         return {
             "studio": self.studio.slug,
             "studio_name": self.studio.name,
             "year": self.year,
-            "outputs": len(self.resources),
+            "outputs": self.outputs,
             "by_kind": self.by_kind,
             "awards_by_level": self.awards_by_level,
             "projects": self.projects,
-            "papers": len(self.of_kind("paper")),
+            "papers": self.by_kind["paper"],
             "views": sum(self.views_by_month),
             "downloads": sum(self.downloads_by_month),
             "views_by_month": list(self.views_by_month),
             "downloads_by_month": list(self.downloads_by_month),
             "loans": len(self.loans),
             "loans_under_agreements": len(self.loans_under_agreements),
-            "loan_ids": [loan.id for loan in self.loans],
             "repeat_loans": len(self.repeat_loans),
-            "repeat_loan_ids": [loan.id for loan in self.repeat_loans],
             "agreements": len(self.agreements),
-            "agreement_ids": [a.id for a in self.agreements],
             "schools_helped": len(self.schools),
             "schools": [{"id": s.id, "name": s.name} for s in sorted(self.schools.values(), key=lambda s: s.name)],
             "activities": len(self.activities),
             "activities_by_kind": dict(Counter(a.kind for a in self.activities)),
             "participants": self.participants,
             "schools_reached": len(self.schools_reached),
+        }
+
+    def as_json(self) -> dict:
+        """The figures, as the API and the dashboard's tables give them."""
+        if not self.with_rows:
+            raise ValueError("as_json() names the rows behind each figure: gather them with rows=True")
+        return {
+            **self.summary(),
+            "loan_ids": [loan.id for loan in self.loans],
+            "repeat_loan_ids": [loan.id for loan in self.repeat_loans],
+            "agreement_ids": [a.id for a in self.agreements],
             "activity_ids": [a.id for a in self.activities],
             "resource_ids": [r.id for r in self.resources],
         }
@@ -197,9 +237,10 @@ OUTPUT_COLUMNS = (Resource.id, Resource.studio_id, Resource.title, Resource.kind
                   Resource.uploader_id, Resource.published_at)
 
 
-def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
+def gather(year: int, studios: list[Studio], rows: bool = True) -> dict[int, StudioYear]:
     """Load the year's rows for these studios in a few queries (one per table, not per studio), each
-    served by an index on (studio_id, …) (migration 0010w), as plain rows."""
+    served by an index on (studio_id, …) (migration 0010w), as plain rows; with `rows=False` the
+    outputs are only counted (StudioYear.counted), which is all the city table and the scores need."""
     session = get_session()
     result = {s.id: StudioYear(studio=s, year=year) for s in studios}
     ids = list(result)
@@ -209,17 +250,29 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
     # Only the year's outputs leave the database (the city overview gathers every studio's catalogue);
     # output_year() below stays the one rule. Two branches, so each is a range of ix_resources_studio_year.
     published = Resource.studio_id.in_(ids), Resource.status == "published"
-    of_year = select(*OUTPUT_COLUMNS).where(*published, Resource.year == year)
-    undated = select(*OUTPUT_COLUMNS).where(*published, Resource.year.is_(None),
-                                            Resource.published_at >= utc_start(first),
-                                            Resource.published_at < utc_start(after))
+    of_year = Resource.year == year
+    undated = Resource.year.is_(None), Resource.published_at >= utc_start(first), Resource.published_at < utc_start(after)
     # Plain column rows: run on the session's connection, past the ORM's row processing.
     connection = session.connection()
-    outputs = sorted((Output(*tuple(row)) for query in (of_year, undated) for row in connection.execute(query)),
-                     key=lambda r: r.id)
-    for output in outputs:
-        if output_year(output) == year:
-            result[output.studio_id].resources.append(output)
+    if rows:
+        outputs = sorted((Output(*tuple(row)) for where in ((of_year,), undated)
+                          for row in connection.execute(select(*OUTPUT_COLUMNS).where(*published, *where))),
+                         key=lambda r: r.id)
+        for output in outputs:
+            if output_year(output) == year:
+                result[output.studio_id].resources.append(output)
+    else:
+        # Only counted, by the columns every output figure depends on, from the index alone.
+        for figures in result.values():
+            figures.counted = Counter()
+        columns = (Resource.studio_id, Resource.kind, Resource.award_level, Resource.project_level,
+                   Resource.project_status)
+        for where in ((of_year,), undated):
+            for studio_id, kind, award_level, project_level, project_status, n in connection.execute(
+                    select(*columns, func.count()).where(*published, *where).group_by(*columns)):
+                counted = result[studio_id].counted
+                assert counted is not None
+                counted[(kind, award_level, project_level, project_status)] += n
     lent = connection.execute(
         select(Loan.id, Loan.resource_id, Loan.studio_id, Loan.school_id, Loan.agreement_id, Loan.granted_at,
                Agreement.frequency_period, *OUTPUT_COLUMNS)
@@ -273,18 +326,18 @@ def studio_year(actor: User | None, studio: Studio, year: int) -> StudioYear:
     return gather(year, [studio])[studio.id]
 
 
-def all_studios(year: int) -> list[StudioYear]:
-    """Every studio's figures for the year, by studio name."""
+def all_studios(year: int, rows: bool = True) -> list[StudioYear]:
+    """Every studio's figures for the year, by studio name (`rows`: see gather)."""
     studios = list(get_session().scalars(select(Studio).order_by(Studio.name)).unique())
-    rows = gather(year, studios)
-    return [rows[s.id] for s in studios]
+    found = gather(year, studios, rows)
+    return [found[s.id] for s in studios]
 
 
-def city_overview(actor: User | None, year: int) -> list[StudioYear]:
-    """The bureau's view: every studio side by side."""
+def city_overview(actor: User | None, year: int, rows: bool = True) -> list[StudioYear]:
+    """The bureau's view: every studio side by side (the page's table needs no rows, the API names them)."""
     if not policy.can_view_city(actor):
         raise PermissionDenied(_("只有教育局管理员和研训员可以查看全市统计"))
-    return all_studios(year)
+    return all_studios(year, rows)
 
 
 def help_matrix(rows: list[StudioYear]) -> tuple[list[School], list[tuple[Studio, dict[int, dict]]]]:

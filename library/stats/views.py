@@ -69,8 +69,8 @@ def _city_value(row: dict, key: str) -> int:
 def city():
     query = parse(CityQuery, request.args)
     year = query.year or stats.default_year()
-    rows = stats.city_overview(current_actor(), year)
-    data = [(row, row.as_json()) for row in rows]
+    rows = stats.city_overview(current_actor(), year, rows=False)  # counted, not listed: the table needs no ids
+    data = [(row, row.summary()) for row in rows]
     sort = query.sort
     descending = query.dir != "asc"
     if sort in CITY_COLUMNS:

@@ -14,7 +14,8 @@ depends_on = None
 
 # (name, table, columns): the same as the models' __table_args__.
 INDEXES = [
-    ('ix_resources_studio_year', 'resources', ['studio_id', 'status', 'year', 'published_at']),
+    ('ix_resources_studio_year', 'resources', ['studio_id', 'status', 'year', 'published_at', 'kind', 'award_level',
+                                               'project_level', 'project_status']),
     ('ix_resources_status_updated', 'resources', ['status', 'updated_at']),
     ('ix_loans_studio_granted', 'loans', ['studio_id', 'granted_at']),
     ('ix_loans_school_requested', 'loans', ['school_id', 'requested_at']),
