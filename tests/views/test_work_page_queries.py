@@ -70,3 +70,12 @@ def test_the_lists_are_pages_not_the_whole_library(work):
     assert "requested" in states and states == sorted(states, key=lambda s: s != "requested")
     mine = clients["school"].get("/loans").get_data(as_text=True)
     assert mine.count('class="card loan"') == 20 and 'rel="next"' in mine
+    # The API's loan list too: a page of 100 and the total.
+    grow(app, library, 260)
+    headers = {"Authorization": f"Bearer {library.tokens['admin']}"}
+    first = clients["admin"].get("/api/v1/loans", headers=headers).json
+    assert (len(first["loans"]), first["page"], first["per_page"]) == (100, 1, 100) and first["total"] > 100
+    rest = [clients["admin"].get(f"/api/v1/loans?page={n}", headers=headers).json["loans"] for n in range(2, 5)]
+    ids = [loan["id"] for loan in first["loans"]] + [loan["id"] for page in rest for loan in page]
+    assert len(ids) == len(set(ids)) == first["total"]  # every loan once, across the pages
+    assert clients["admin"].get("/api/v1/loans?page=0", headers=headers).status_code == 400
