@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from flask_babel import gettext as _
 
@@ -31,7 +32,7 @@ class Evidence:
     label: str
     units: int
     points: float
-    resource: Resource | None = None
+    resource: stats.Output | None = None
 
 
 # Whether a viewer may see an evidence row named (its title, its id); hidden rows are counted only.
@@ -46,7 +47,8 @@ def everything(_evidence: Evidence) -> bool:
 def shown_to(viewer: User | None) -> Shown:
     """Rows naming an output follow policy.can_view: a coordinator who liaises with no studio sees
     studio-only outputs counted, not named."""
-    return lambda e: e.resource is None or policy.can_view(viewer, e.resource)
+    # An Output carries what can_view reads (studio_id, uploader_id, status, visibility).
+    return lambda e: e.resource is None or policy.can_view(viewer, cast(Resource, e.resource))
 
 
 @dataclass
@@ -92,11 +94,25 @@ def _resource_matches(rule: dict, resource) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Like:
+    """What _resource_matches reads of an output: a group of like outputs stands for each of them."""
+
+    kind: str
+    award_level: str | None
+    project_level: str | None
+    project_status: str | None
+
+
 def evidence_for(indicator: Indicator, figures: stats.StudioYear) -> list[Evidence]:
     """The rows an indicator counts for one studio and year."""
     rule = indicator.rule or {}
     source = rule.get("source")
     if source == "resources":
+        if not figures.with_rows:  # counted only (the scores page): one row per group of like outputs
+            return [Evidence("resources", "/".join(map(str, group)), "", n, _unit_points(indicator, group[1] or group[2]))
+                    for group, n in sorted(figures.groups.items(), key=str)
+                    if _resource_matches(rule, _Like(*group))]
         return [Evidence("resource", r.id, r.title, 1, _unit_points(indicator, r.award_level or r.project_level), r)
                 for r in figures.resources if _resource_matches(rule, r)]
     if source == "activities":
@@ -130,17 +146,19 @@ def score(indicator: Indicator, figures: stats.StudioYear) -> Score:
     return Score(indicator, sum(e.units for e in evidence), round(raw, 2), round(capped, 2), evidence)
 
 
-def evaluate(year: int) -> list[StudioScores]:
-    """Every studio's scores for the year, studio by studio (by name)."""
+def evaluate(year: int, rows: bool = True) -> list[StudioScores]:
+    """Every studio's scores for the year, studio by studio (by name). With `rows=False` the outputs
+    are counted by group in SQL: the same counts and scores, with evidence that names groups, not
+    outputs (for the scores page, never for the API or the exports)."""
     items = indicators()
-    return [StudioScores(figures, [score(i, figures) for i in items]) for figures in stats.all_studios(year)]
+    return [StudioScores(figures, [score(i, figures) for i in items]) for figures in stats.all_studios(year, rows)]
 
 
-def assessment(actor: User | None, year: int) -> list[StudioScores]:
+def assessment(actor: User | None, year: int, rows: bool = True) -> list[StudioScores]:
     """The assessment table, for admins and coordinators."""
     if not policy.can_view_city(actor):
         raise PermissionDenied(_("只有教育局管理员和研训员可以查看考核结果"))
-    return evaluate(year)
+    return evaluate(year, rows)
 
 
 def split_evidence(score: Score, shown: Shown) -> tuple[list[Evidence], list[Evidence]]:
@@ -157,6 +175,8 @@ def assessment_json(year: int, rows: list[StudioScores], shown: Shown = everythi
     and how many rows behind it are not shown."""
     studios = []
     for row in rows:
+        if not row.figures.with_rows:
+            raise ValueError("the API names the evidence: evaluate the year with rows=True")
         out = {}
         for s in row.scores:
             named, hidden = split_evidence(s, shown)

@@ -32,7 +32,7 @@ def _year(year: int) -> int:
 @login_required
 def assessment_page(year: int):
     year = _year(year)
-    rows = scores.assessment(current_actor(), year)
+    rows = scores.assessment(current_actor(), year, rows=False)  # scores and counts only: outputs counted in SQL
     return render_template("stats/assessment.html", year=year, rows=rows, indicators=indicators.indicators(),
                            can_manage=policy.can_manage_assessment(current_actor()))
 

@@ -8,13 +8,14 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from library import clock, policy
 from library.accounts.models import School, User
 from library.audit import service as audit
 from library.db import get_session, is_row_id
 from library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from library.lending.models import Agreement
+from library.lending.models import Agreement, Loan
 from library.lending.schemas import AgreementInput
 from library.lending.timing import now_and_today
 from library.notifications import service as notifications
@@ -203,6 +204,14 @@ def agreements_between(studio_id: int, school_id: int, today: date) -> list[Agre
 def covering_agreement(resource: Resource, school_id: int, today: date) -> Agreement | None:
     """The agreement in force under which this school may borrow this resource at once."""
     return next((a for a in agreements_between(resource.studio_id, school_id, today) if covers(a, resource)), None)
+
+
+def agreement_loans(agreement: Agreement) -> list[Loan]:
+    """The loans asked under an agreement, newest first, with their outputs (one query each, not one per loan)."""
+    return list(get_session().scalars(
+        select(Loan).where(Loan.agreement_id == agreement.id)
+        .options(selectinload(Loan.resource), selectinload(Loan.requester))
+        .order_by(Loan.requested_at.desc(), Loan.id.desc())))
 
 
 def list_agreements(actor: User | None) -> list[Agreement]:

@@ -14,6 +14,7 @@ from library.lending.schemas import (
     FeedbackOut,
     LoanDetail,
     LoanList,
+    LoanListQuery,
     LoanOut,
     LoanRequest,
     ReturnInput,
@@ -23,6 +24,10 @@ from library.web.api import api, signed_in
 from library.web.openapi import operation
 
 TAGS = ("lending",)
+
+
+# The API's loan list comes this many at a time.
+API_LOANS_PAGE = 100
 
 
 @api.post("/agreements")
@@ -70,11 +75,16 @@ def request_loan(body: LoanRequest):
 
 
 @api.get("/loans")
-@operation("借阅列表 (a school's loans, or the studio side's)", response=LoanList, tags=TAGS)
-def list_loans():
+@operation("借阅列表 (a school's loans, or the studio side's)", query=LoanListQuery, response=LoanList, tags=TAGS,
+           description=f"每页 {API_LOANS_PAGE} 条（page 翻页，total 为总数）；工作室一方待审批的在前，其余新的在前。")
+def list_loans(query: LoanListQuery):
     actor = signed_in()
-    rows = loans.school_loans(actor) if actor.role == "school" else loans.studio_loans(actor)
-    return jsonify(loans=[loan_json(loan) for loan in rows])
+    if actor.role == "school":
+        listing, _active = loans.school_loan_page(actor, query.page, API_LOANS_PAGE)
+    else:
+        listing = loans.studio_loan_page(actor, query.page, API_LOANS_PAGE)
+    return jsonify(loans=[loan_json(loan) for loan in listing.items], page=listing.page, per_page=listing.per_page,
+                   total=listing.total)
 
 
 @api.get("/loans/<int:loan_id>")

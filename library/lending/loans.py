@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +26,7 @@ from library.lending.models import Agreement, Loan, LoanFeedback
 from library.lending.schemas import FeedbackInput
 from library.lending.timing import now_and_today
 from library.notifications import service as notifications
+from library.resources.models import Resource
 from library.resources.service import get_resource
 from library.studios.models import Studio
 from library.validation import parse
@@ -212,36 +214,113 @@ def add_feedback(actor: User | None, loan_id: int, data: FeedbackInput | Mapping
     return row
 
 
-# Lists show each loan's resource (and studio) and requester: loaded in bulk, not one query per loan.
-LIST_LOADS = (selectinload(Loan.resource), selectinload(Loan.requester))
+# Lists show each loan's resource (and studio, and for the API its files), requester and feedback:
+# loaded in bulk, not one query per loan.
+LIST_LOADS = (selectinload(Loan.resource).selectinload(Resource.files), selectinload(Loan.requester),
+              selectinload(Loan.feedback))
 
 
-def school_loans(actor: User | None) -> list[Loan]:
-    """Every loan of the actor's school, newest first."""
+# The loan pages show this many at a time (the API lists are not paged).
+LOANS_PAGE = 20
+
+
+@dataclass
+class LoanPage:
+    """A page of loans and how many there are in all."""
+
+    items: list[Loan]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _school_id(actor: User | None) -> int:
     if actor is None or actor.role != "school" or actor.school_id is None:
         raise PermissionDenied(_("只有帮扶学校账号有借阅记录"))
-    return list(get_session().scalars(select(Loan).where(Loan.school_id == actor.school_id)
-                                      .options(*LIST_LOADS).order_by(Loan.requested_at.desc(), Loan.id.desc())))
+    return actor.school_id
 
 
-def studio_loans(actor: User | None) -> list[Loan]:
-    """Loans of the studios the actor acts for (all for admins), requests first."""
+NEWEST = (Loan.requested_at.desc(), Loan.id.desc())
+
+
+def school_loans(actor: User | None, limit: int | None = None, offset: int = 0) -> list[Loan]:
+    """Every loan of the actor's school, newest first (`limit`/`offset`: one page of them); served by
+    ix_loans_school_requested (0011)."""
+    stmt = select(Loan).where(Loan.school_id == _school_id(actor)).options(*LIST_LOADS).order_by(*NEWEST)
+    if limit is not None:
+        stmt = stmt.offset(offset).limit(limit)
+    return list(get_session().scalars(stmt))
+
+
+def school_loan_page(actor: User | None, page: int = 1, per_page: int = LOANS_PAGE,
+                     now: datetime | None = None) -> tuple[LoanPage, int]:
+    """One page of the school's loans, and how many of all its loans open files today."""
+    _now, today = now_and_today(now)
+    school_id = _school_id(actor)
+    session = get_session()
+    total = session.scalar(select(func.count()).select_from(Loan).where(Loan.school_id == school_id)) or 0
+    active = session.scalar(select(func.count()).select_from(Loan).where(*_active_clauses(school_id, today))) or 0
+    return LoanPage(school_loans(actor, per_page, (page - 1) * per_page), page, per_page, total), active
+
+
+def _active_clauses(school_id: int, today: date) -> tuple:
+    """policy.loan_is_active in SQL: active and not past its due date."""
+    return (Loan.school_id == school_id, Loan.status == "active", Loan.due_on.is_not(None), Loan.due_on >= today)
+
+
+def _studio_clauses(actor: User | None) -> list:
     if actor is None:
         raise PermissionDenied(_("请先登录"))
-    stmt = select(Loan).options(*LIST_LOADS)
-    if not policy.is_admin(actor):
-        ids = list(policy.reviewed_ids(actor))
-        if not ids:
-            raise PermissionDenied(_("借阅审批只对工作室主持人、联系研训员和管理员开放"))
-        stmt = stmt.where(Loan.studio_id.in_(ids))
-    rows = list(get_session().scalars(stmt.order_by(Loan.requested_at.desc(), Loan.id.desc())))
-    return sorted(rows, key=lambda loan: loan.status != "requested")
+    if policy.is_admin(actor):
+        return []
+    ids = list(policy.reviewed_ids(actor))
+    if not ids:
+        raise PermissionDenied(_("借阅审批只对工作室主持人、联系研训员和管理员开放"))
+    return [Loan.studio_id.in_(ids)]
+
+
+def studio_loans(actor: User | None, limit: int | None = None, offset: int = 0) -> list[Loan]:
+    """Loans of the studios the actor acts for (all for admins): requests first, then the others,
+    each newest first (`limit`/`offset`: one page of that order). Two queries, each a range of an index
+    (ix_loans_status_requested, ix_loans_studio_requested), rather than a sort of every loan."""
+    clauses = _studio_clauses(actor)
+    session = get_session()
+    # The page's ids from two index ranges, then its loans (and what they show) in one load.
+    pending = select(Loan.id).where(*clauses, Loan.status == "requested").order_by(*NEWEST)
+    others = select(Loan.id).where(*clauses, Loan.status != "requested").order_by(*NEWEST)
+    if limit is None:  # the API's whole list (not paged): requests first, in one query
+        return list(session.scalars(select(Loan).where(*clauses).options(*LIST_LOADS)
+                                    .order_by(case((Loan.status == "requested", 0), else_=1), *NEWEST)))
+    ids = list(session.scalars(pending.offset(offset).limit(limit)))
+    if len(ids) < limit:
+        skipped = 0  # the page starts among the requests (or there are none): the others from their first
+        if offset and not ids:  # the page starts past the requests: skip the others on earlier pages
+            skipped = offset - (session.scalar(select(func.count()).select_from(Loan)
+                                               .where(*clauses, Loan.status == "requested")) or 0)
+        ids += session.scalars(others.offset(max(0, skipped)).limit(limit - len(ids)))
+    if not ids:
+        return []
+    rows = {loan.id: loan for loan in session.scalars(select(Loan).where(Loan.id.in_(ids)).options(*LIST_LOADS))}
+    return [rows[i] for i in ids]
+
+
+def studio_loan_page(actor: User | None, page: int = 1, per_page: int = LOANS_PAGE) -> LoanPage:
+    """One page of the studio side's loans (requests first) and how many there are in all."""
+    clauses = _studio_clauses(actor)
+    total = get_session().scalar(select(func.count()).select_from(Loan).where(*clauses)) or 0
+    return LoanPage(studio_loans(actor, per_page, (page - 1) * per_page), page, per_page, total)
 
 
 def active_school_loans(actor: User | None, now: datetime | None = None) -> list[Loan]:
-    """The school's loans that open files today."""
+    """The school's loans that open files today (selected in SQL, checked by the one rule)."""
     _now, today = now_and_today(now)
-    return [loan for loan in school_loans(actor) if policy.loan_is_active(loan, today)]
+    rows = get_session().scalars(select(Loan).where(*_active_clauses(_school_id(actor), today))
+                                 .options(*LIST_LOADS).order_by(*NEWEST))
+    return [loan for loan in rows if policy.loan_is_active(loan, today)]
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:

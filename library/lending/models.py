@@ -59,6 +59,13 @@ class Loan(Base):
         Index("uq_loans_open_resource_school", "resource_id", "school_id", unique=True,
               sqlite_where=text("status IN ('requested', 'active')"),
               postgresql_where=text("status IN ('requested', 'active')")),
+        # The work pages (0011): a studio's loans granted in a year (stats), a school's loans and the
+        # studio side's newest first, the requests waiting.
+        Index("ix_loans_studio_granted", "studio_id", "granted_at"),
+        Index("ix_loans_school_requested", "school_id", "requested_at"),
+        Index("ix_loans_studio_requested", "studio_id", "requested_at"),
+        Index("ix_loans_status_requested", "status", "requested_at"),
+        Index("ix_loans_requested", "requested_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -396,4 +396,15 @@ class LoanDetail(LoanOut):
 
 
 class LoanList(BaseModel):
+    """One page of loans (requests first for the studio side, newest first), and how many in all."""
+
     loans: list[LoanOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class LoanListQuery(Schema):
+    """`?page=2`: the loan list comes a page at a time."""
+
+    page: Annotated[int, Interval(ge=1, le=10_000), ASCII_INT] = Field(1, title=label("页码"))

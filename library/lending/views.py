@@ -17,6 +17,7 @@ from library.lending.schemas import PERIODS, AgreementInput, BorrowForm, Decline
 from library.studios import service as studios
 from library.validation import parse
 from library.web.forms import attempt, safe_next, submit
+from library.web.listing import page_number
 
 bp = Blueprint("lending", __name__)
 
@@ -97,7 +98,7 @@ def new_agreement():
 def agreement(agreement_id: int):
     actor = current_actor()
     row = agreements.get_agreement(actor, agreement_id)
-    granted = sorted(row.loans, key=lambda loan: loan.requested_at, reverse=True)
+    granted = agreements.agreement_loans(row)
     return render_template(
         "lending/agreement.html", agreement=row, progress=progress.progress(row), loans=granted,
         state=agreements.agreement_state(row), feedback=loans.feedback_for(granted),
@@ -142,9 +143,9 @@ def borrow(resource_id: int):
 @login_required
 def my_loans():
     actor = current_actor()
-    rows = loans.school_loans(actor)
-    return render_template("lending/loans.html", loans=rows, loan_state=loans.loan_state,
-                           active_count=sum(1 for loan in rows if loans.loan_state(loan) == "active"))
+    listing, active_count = loans.school_loan_page(actor, page_number())
+    return render_template("lending/loans.html", loans=listing.items, listing=listing, loan_state=loans.loan_state,
+                           active_count=active_count)
 
 
 @bp.post("/loans/<int:loan_id>/<any(renew, return):action>")
@@ -188,9 +189,9 @@ def school_kit():
 @login_required
 def requests():
     actor = current_actor()
-    rows = loans.studio_loans(actor)
-    return render_template("lending/requests.html", loans=rows, loan_state=loans.loan_state,
-                           feedback=loans.feedback_for(rows), today=clock.today())
+    listing = loans.studio_loan_page(actor, page_number())
+    return render_template("lending/requests.html", loans=listing.items, listing=listing, loan_state=loans.loan_state,
+                           today=clock.today())
 
 
 @bp.post("/loans/<int:loan_id>/<any(approve, decline):action>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from library.db import Base, utcnow
@@ -14,6 +14,11 @@ class Notification(Base):
     """An in-app message to one user (also e-mailed when mail is configured)."""
 
     __tablename__ = "notifications"
+    # A user's newest notices and the unread badge on every page (0011).
+    __table_args__ = (
+        Index("ix_notifications_user_created", "user_id", "created_at", "id"),
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

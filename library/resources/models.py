@@ -88,6 +88,13 @@ class Resource(Base):
         Index("ix_resources_studio_status_created", "studio_id", "status", "created_at", "id"),
         Index("ix_resources_studio_status_downloads", "studio_id", "status", "download_count", "id"),
         Index("ix_resources_uploader_status_visibility", "uploader_id", "status", "visibility"),
+        # The work pages (0011): a studio's year of published outputs (stats.figures.gather: studio,
+        # status, then year or, for an output without one, the day it was published; then what the
+        # figures count them by, so the city table and the scores read the index alone) …
+        Index("ix_resources_studio_year", "studio_id", "status", "year", "published_at", "kind", "award_level",
+              "project_level", "project_status"),
+        # … and the review queue, oldest first.
+        Index("ix_resources_status_updated", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

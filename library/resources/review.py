@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import logging
 from flask import current_app
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from library import policy
 from library.accounts.models import User
@@ -57,17 +60,57 @@ def history(resource: Resource) -> list[ResourceEvent]:
     ))
 
 
-def review_queue(actor: User | None) -> list[Resource]:
-    """Submitted resources waiting for this reviewer, oldest first."""
+# The review page shows this many waiting resources at a time (the API's queue is not paged).
+QUEUE_PAGE = 20
+
+
+@dataclass
+class QueuePage:
+    """A page of the review queue: the oldest waiting first."""
+
+    items: list[Resource]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _queue_filter(actor: User | None) -> list | None:
+    """The WHERE clauses of the actor's queue, or None when the actor reviews no studio."""
     if actor is None:
-        return []
-    stmt = select(Resource).where(Resource.status == "submitted").order_by(Resource.updated_at)
+        return None
+    clauses = [Resource.status == "submitted"]
     if not policy.is_admin(actor):
         studio_ids = list(policy.reviewed_ids(actor))
         if not studio_ids:
-            return []
-        stmt = stmt.where(Resource.studio_id.in_(studio_ids))
+            return None
+        clauses.append(Resource.studio_id.in_(studio_ids))
+    return clauses
+
+
+def review_queue(actor: User | None, limit: int | None = None, offset: int = 0) -> list[Resource]:
+    """Submitted resources waiting for this reviewer, oldest first (with their uploaders, in one query;
+    `limit`/`offset` for one page of them). Served by ix_resources_status_updated (0011)."""
+    clauses = _queue_filter(actor)
+    if clauses is None:
+        return []
+    stmt = (select(Resource).where(*clauses).options(selectinload(Resource.uploader))
+            .order_by(Resource.updated_at, Resource.id))
+    if limit is not None:
+        stmt = stmt.offset(offset).limit(limit)
     return list(get_session().scalars(stmt))
+
+
+def queue_page(actor: User | None, page: int = 1, per_page: int = QUEUE_PAGE) -> QueuePage:
+    """One page of the review queue and how many wait in all."""
+    clauses = _queue_filter(actor)
+    if clauses is None:
+        return QueuePage([], 1, per_page, 0)
+    total = get_session().scalar(select(func.count()).select_from(Resource).where(*clauses)) or 0
+    return QueuePage(review_queue(actor, per_page, (page - 1) * per_page), page, per_page, total)
 
 
 def my_resources(actor: User) -> list[Resource]:

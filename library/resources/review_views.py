@@ -16,6 +16,7 @@ from library.resources.schemas import ResourcePatch, TransitionBody
 from library.studios import service as studios
 from library.validation import parse
 from library.web.forms import attempt, safe_next, submit
+from library.web.listing import page_number
 
 bp = Blueprint("review", __name__)
 
@@ -29,7 +30,8 @@ def queue():
     actor = current_actor()
     if not (policy.is_admin(actor) or policy.reviewed_ids(actor)):
         raise PermissionDenied(_("审核队列只对主持人、研训员和管理员开放"))
-    return render_template("review/queue.html", items=review.review_queue(actor))
+    listing = review.queue_page(actor, page_number())
+    return render_template("review/queue.html", items=listing.items, listing=listing)
 
 
 @bp.post("/resources/<int:resource_id>/workflow/<any(submit, publish, return, withdraw):action>")

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from library import policy
 from library.accounts.models import School, User
@@ -51,7 +52,9 @@ def list_activities(actor: User | None, studio: Studio, year: int | None = None)
     """A studio's activities, newest first (optionally of one year)."""
     if not policy.can_view_stats(actor, studio):
         raise PermissionDenied(_("只有管理员、联系该工作室的研训员和工作室主持人可以查看活动记录"))
-    query = select(Activity).where(Activity.studio_id == studio.id)
+    # Each shows its schools and materials: loaded for the whole list, not per activity.
+    query = (select(Activity).where(Activity.studio_id == studio.id)
+             .options(selectinload(Activity.schools), selectinload(Activity.resources)))
     if year is not None:
         query = query.where(Activity.held_on >= date(year, 1, 1), Activity.held_on < date(year + 1, 1, 1))
     return list(get_session().scalars(query.order_by(Activity.held_on.desc(), Activity.id.desc())).unique())

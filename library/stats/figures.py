@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from library import policy
@@ -34,39 +34,108 @@ from library.resources.models import AWARD_LEVELS, KINDS, PROJECT_STATUSES, Reso
 from library.stats.models import ACTIVITY_KINDS, Activity, UsageEvent
 from library.studios.models import Studio
 
+@dataclass(frozen=True, slots=True)
+class Output:
+    """A counted output: the columns the figures, the evidence and the dashboard read. A year of every
+    studio's catalogue leaves the database as plain rows, not ORM objects (with their joined studio,
+    subject and stage), so the city overview and the assessment do not grow by the weight of a Resource.
+    policy.can_view reads only studio_id, uploader_id, status and visibility, which it carries."""
+
+    id: int
+    studio_id: int
+    title: str
+    kind: str
+    year: int | None
+    award_level: str | None
+    project_level: str | None
+    project_status: str | None
+    status: str
+    visibility: str
+    uploader_id: int | None
+    published_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LentOutput:
+    """A granted loan as the figures count it: its output (an Output), its school and, under an
+    agreement, that agreement's frequency period."""
+
+    id: int
+    resource_id: int
+    studio_id: int
+    school_id: int
+    agreement_id: int | None
+    granted_at: datetime | None
+    frequency_period: str | None  # None when the loan names no (existing) agreement
+    resource: Output
+    school: School
+
+
+# What the output figures depend on: (kind, award_level, project_level, project_status).
+Group = tuple[str, str | None, str | None, str | None]
+
+
 @dataclass
 class StudioYear:
-    """The rows behind one studio's figures for one year (so every figure can be traced)."""
+    """The rows behind one studio's figures for one year (so every figure can be traced). Gathered
+    with `rows=False` (the city overview's table, the assessment page) the outputs are only counted,
+    by `groups`, in SQL; `resources` is then empty and as_json() refuses."""
 
     studio: Studio
     year: int
-    resources: list[Resource] = field(default_factory=list)
-    loans: list[Loan] = field(default_factory=list)  # the loans that count (see loan_period)
-    repeat_loans: list[Loan] = field(default_factory=list)  # the same output again in the same period
+    resources: list[Output] = field(default_factory=list)
+    loans: list[LentOutput] = field(default_factory=list)  # the loans that count (see loan_period)
+    repeat_loans: list[LentOutput] = field(default_factory=list)  # the same output again in the same period
     agreements: list[Agreement] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
     views_by_month: list[int] = field(default_factory=lambda: [0] * 12)
     downloads_by_month: list[int] = field(default_factory=lambda: [0] * 12)
     schools: dict[int, School] = field(default_factory=dict)  # schools helped, by id
+    counted: Counter[Group] | None = None  # the outputs by group, when gathered without rows
 
-    def of_kind(self, kind: str) -> list[Resource]:
+    @property
+    def with_rows(self) -> bool:
+        return self.counted is None
+
+    @property
+    def groups(self) -> Counter[Group]:
+        """The outputs by (kind, award level, project level, project status): every output figure."""
+        if self.counted is not None:
+            return self.counted
+        return Counter((r.kind, r.award_level, r.project_level, r.project_status) for r in self.resources)
+
+    def of_kind(self, kind: str) -> list[Output]:
         return [r for r in self.resources if r.kind == kind]
 
     @property
+    def outputs(self) -> int:
+        return sum(self.groups.values())
+
+    @property
     def by_kind(self) -> dict[str, int]:
-        counts = Counter(r.kind for r in self.resources)
+        counts: Counter[str] = Counter()
+        for (kind, *_levels), n in self.groups.items():
+            counts[kind] += n
         return {k: counts.get(k, 0) for k in KINDS}
 
     @property
     def awards_by_level(self) -> dict[str, int]:
-        counts = Counter(r.award_level for r in self.of_kind("award_case") if r.award_level)
+        counts: Counter[str] = Counter()
+        for (kind, award_level, _pl, _ps), n in self.groups.items():
+            if kind == "award_case" and award_level:
+                counts[award_level] += n
         return {level: counts.get(level, 0) for level in AWARD_LEVELS}
 
     @property
     def projects(self) -> dict[str, dict[str, int]]:
-        rows = self.of_kind("research_project")
-        levels = Counter(r.project_level for r in rows if r.project_level)
-        statuses = Counter(r.project_status for r in rows if r.project_status)
+        levels: Counter[str] = Counter()
+        statuses: Counter[str] = Counter()
+        for (kind, _al, project_level, project_status), n in self.groups.items():
+            if kind == "research_project":
+                if project_level:
+                    levels[project_level] += n
+                if project_status:
+                    statuses[project_status] += n
         return {"by_level": {lv: levels.get(lv, 0) for lv in AWARD_LEVELS},
                 "by_status": {st: statuses.get(st, 0) for st in PROJECT_STATUSES}}
 
@@ -75,7 +144,7 @@ class StudioYear:
         return sum(a.participants for a in self.activities)
 
     @property
-    def loans_under_agreements(self) -> list[Loan]:
+    def loans_under_agreements(self) -> list[LentOutput]:
         return [loan for loan in self.loans if loan.agreement_id is not None]
 
     @property
@@ -84,34 +153,42 @@ class StudioYear:
         seen = {s.id: s for a in self.activities for s in a.schools}
         return sorted(seen.values(), key=lambda s: s.name)
 
-    def as_json(self) -> dict:
-        """The figures, as the API and the dashboard's tables give them."""
+    def summary(self) -> dict:
+        """The figures without the ids behind them (the city overview's table)."""
         return {
             "studio": self.studio.slug,
             "studio_name": self.studio.name,
             "year": self.year,
-            "outputs": len(self.resources),
+            "outputs": self.outputs,
             "by_kind": self.by_kind,
             "awards_by_level": self.awards_by_level,
             "projects": self.projects,
-            "papers": len(self.of_kind("paper")),
+            "papers": self.by_kind["paper"],
             "views": sum(self.views_by_month),
             "downloads": sum(self.downloads_by_month),
             "views_by_month": list(self.views_by_month),
             "downloads_by_month": list(self.downloads_by_month),
             "loans": len(self.loans),
             "loans_under_agreements": len(self.loans_under_agreements),
-            "loan_ids": [loan.id for loan in self.loans],
             "repeat_loans": len(self.repeat_loans),
-            "repeat_loan_ids": [loan.id for loan in self.repeat_loans],
             "agreements": len(self.agreements),
-            "agreement_ids": [a.id for a in self.agreements],
             "schools_helped": len(self.schools),
             "schools": [{"id": s.id, "name": s.name} for s in sorted(self.schools.values(), key=lambda s: s.name)],
             "activities": len(self.activities),
             "activities_by_kind": dict(Counter(a.kind for a in self.activities)),
             "participants": self.participants,
             "schools_reached": len(self.schools_reached),
+        }
+
+    def as_json(self) -> dict:
+        """The figures, as the API and the dashboard's tables give them."""
+        if not self.with_rows:
+            raise ValueError("as_json() names the rows behind each figure: gather them with rows=True")
+        return {
+            **self.summary(),
+            "loan_ids": [loan.id for loan in self.loans],
+            "repeat_loan_ids": [loan.id for loan in self.repeat_loans],
+            "agreement_ids": [a.id for a in self.agreements],
             "activity_ids": [a.id for a in self.activities],
             "resource_ids": [r.id for r in self.resources],
         }
@@ -125,13 +202,16 @@ def term_of(day: date) -> tuple[int, str]:
     return (day.year if day.month >= 8 else day.year - 1), "autumn"
 
 
-def loan_period(loan: Loan) -> tuple:
+def loan_period(loan: LentOutput | Loan) -> tuple:
     """What makes a loan new help: another output, another school, or (under an agreement) another
     period of the agreement's frequency. Loans outside an agreement were each decided by the studio."""
-    if loan.agreement is None or loan.granted_at is None:
+    if isinstance(loan, Loan):
+        period = loan.agreement.frequency_period if loan.agreement is not None else None
+    else:
+        period = loan.frequency_period
+    if period is None or loan.granted_at is None:
         return ("loan", loan.id)
     day = local_day(loan.granted_at)
-    period = loan.agreement.frequency_period
     key: tuple
     if period == "week":
         key = tuple(day.isocalendar())[:2]
@@ -144,15 +224,23 @@ def loan_period(loan: Loan) -> tuple:
     return ("agreement", loan.agreement_id, loan.school_id, loan.resource_id, period, *key)
 
 
-def output_year(resource: Resource) -> int | None:
+def output_year(resource: Output | Resource) -> int | None:
     """The year an output counts in: its own year, else the year it was published."""
     if resource.year is not None:
         return resource.year
     return local_day(resource.published_at).year if resource.published_at else None
 
 
-def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
-    """Load the year's rows for these studios in a few queries (one per table, not per studio)."""
+# The columns of an Output, in its fields' order.
+OUTPUT_COLUMNS = (Resource.id, Resource.studio_id, Resource.title, Resource.kind, Resource.year, Resource.award_level,
+                  Resource.project_level, Resource.project_status, Resource.status, Resource.visibility,
+                  Resource.uploader_id, Resource.published_at)
+
+
+def gather(year: int, studios: list[Studio], rows: bool = True) -> dict[int, StudioYear]:
+    """Load the year's rows for these studios in a few queries (one per table, not per studio), each
+    served by an index on (studio_id, …) (migration 0011), as plain rows; with `rows=False` the
+    outputs are only counted (StudioYear.counted), which is all the city table and the scores need."""
     session = get_session()
     result = {s.id: StudioYear(studio=s, year=year) for s in studios}
     ids = list(result)
@@ -160,23 +248,51 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
         return result
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
     # Only the year's outputs leave the database (the city overview gathers every studio's catalogue);
-    # output_year() below stays the one rule.
-    in_year = or_(Resource.year == year,
-                  and_(Resource.year.is_(None), Resource.published_at >= utc_start(first),
-                       Resource.published_at < utc_start(after)))
-    published = session.scalars(
-        select(Resource).where(Resource.studio_id.in_(ids), Resource.status == "published", in_year)
-        .order_by(Resource.id)).unique()
-    for resource in published:
-        if output_year(resource) == year:
-            result[resource.studio_id].resources.append(resource)
-    loans = session.scalars(
-        select(Loan).where(Loan.studio_id.in_(ids), Loan.granted_at.is_not(None),
-                           Loan.status.not_in(("requested", "declined")),
-                           Loan.granted_at >= utc_start(first), Loan.granted_at < utc_start(after))
-        .options(selectinload(Loan.resource), selectinload(Loan.agreement)).order_by(Loan.granted_at, Loan.id)).unique()
+    # output_year() below stays the one rule. Two branches, so each is a range of ix_resources_studio_year.
+    published = Resource.studio_id.in_(ids), Resource.status == "published"
+    of_year = Resource.year == year
+    undated = Resource.year.is_(None), Resource.published_at >= utc_start(first), Resource.published_at < utc_start(after)
+    # Plain column rows: run on the session's connection, past the ORM's row processing.
+    connection = session.connection()
+    if rows:
+        outputs = sorted((Output(*tuple(row)) for where in ((of_year,), undated)
+                          for row in connection.execute(select(*OUTPUT_COLUMNS).where(*published, *where))),
+                         key=lambda r: r.id)
+        for output in outputs:
+            if output_year(output) == year:
+                result[output.studio_id].resources.append(output)
+    else:
+        # Only counted, by the columns every output figure depends on, from the index alone.
+        for figures in result.values():
+            figures.counted = Counter()
+        columns = (Resource.studio_id, Resource.kind, Resource.award_level, Resource.project_level,
+                   Resource.project_status)
+        for where in ((of_year,), undated):
+            for studio_id, kind, award_level, project_level, project_status, n in connection.execute(
+                    select(*columns, func.count()).where(*published, *where).group_by(*columns)):
+                counted = result[studio_id].counted
+                assert counted is not None
+                counted[(kind, award_level, project_level, project_status)] += n
+    lent = connection.execute(
+        select(Loan.id, Loan.resource_id, Loan.studio_id, Loan.school_id, Loan.agreement_id, Loan.granted_at,
+               Agreement.frequency_period, *OUTPUT_COLUMNS)
+        .join(Resource, Resource.id == Loan.resource_id)
+        .outerjoin(Agreement, Agreement.id == Loan.agreement_id)
+        .where(Loan.studio_id.in_(ids), Loan.granted_at.is_not(None),
+               Loan.status.not_in(("requested", "declined")),
+               Loan.granted_at >= utc_start(first), Loan.granted_at < utc_start(after))
+        .order_by(Loan.granted_at, Loan.id)).all()
+    agreements = list(session.scalars(
+        select(Agreement).where(Agreement.studio_id.in_(ids), Agreement.status.in_(("active", "ended")),
+                                Agreement.starts_on < after, Agreement.ends_on >= first)
+        .order_by(Agreement.id)).unique())
+    school_ids = {row[3] for row in lent} - {a.school_id for a in agreements}
+    schools = {a.school_id: a.school for a in agreements}
+    if school_ids:
+        schools.update((s.id, s) for s in session.scalars(select(School).where(School.id.in_(school_ids))))
     seen: set[tuple] = set()
-    for loan in loans:
+    for row in lent:
+        loan = LentOutput(*row[:7], resource=Output(*tuple(row[7:])), school=schools[row[3]])
         key = loan_period(loan)
         figures = result[loan.studio_id]
         (figures.repeat_loans if key in seen else figures.loans).append(loan)
@@ -184,10 +300,6 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
         figures.schools[loan.school_id] = loan.school
     for figures in result.values():
         figures.loans.sort(key=lambda loan: loan.id)
-    agreements = session.scalars(
-        select(Agreement).where(Agreement.studio_id.in_(ids), Agreement.status.in_(("active", "ended")),
-                                Agreement.starts_on < after, Agreement.ends_on >= first)
-        .order_by(Agreement.id)).unique()
     for agreement in agreements:
         result[agreement.studio_id].agreements.append(agreement)
         result[agreement.studio_id].schools[agreement.school_id] = agreement.school
@@ -196,14 +308,16 @@ def gather(year: int, studios: list[Studio]) -> dict[int, StudioYear]:
         .options(selectinload(Activity.schools)).order_by(Activity.held_on, Activity.id)).unique()
     for activity in activities:
         result[activity.studio_id].activities.append(activity)
-    usage = session.execute(
-        select(UsageEvent.studio_id, UsageEvent.kind, UsageEvent.day, func.count())
+    # Counted by month in the database (at most 12 rows per studio and kind leave it), from the index alone.
+    month = func.extract("month", UsageEvent.day)
+    usage = connection.execute(
+        select(UsageEvent.studio_id, UsageEvent.kind, month, func.count())
         .where(and_(UsageEvent.studio_id.in_(ids), UsageEvent.counted.is_(True),
                     UsageEvent.day >= first, UsageEvent.day < after))
-        .group_by(UsageEvent.studio_id, UsageEvent.kind, UsageEvent.day))
-    for studio_id, kind, day, n in usage:
+        .group_by(UsageEvent.studio_id, UsageEvent.kind, month))
+    for studio_id, kind, number, n in usage:
         months = result[studio_id].views_by_month if kind == "view" else result[studio_id].downloads_by_month
-        months[day.month - 1] += n
+        months[int(number) - 1] += n
     return result
 
 
@@ -214,18 +328,18 @@ def studio_year(actor: User | None, studio: Studio, year: int) -> StudioYear:
     return gather(year, [studio])[studio.id]
 
 
-def all_studios(year: int) -> list[StudioYear]:
-    """Every studio's figures for the year, by studio name."""
+def all_studios(year: int, rows: bool = True) -> list[StudioYear]:
+    """Every studio's figures for the year, by studio name (`rows`: see gather)."""
     studios = list(get_session().scalars(select(Studio).order_by(Studio.name)).unique())
-    rows = gather(year, studios)
-    return [rows[s.id] for s in studios]
+    found = gather(year, studios, rows)
+    return [found[s.id] for s in studios]
 
 
-def city_overview(actor: User | None, year: int) -> list[StudioYear]:
-    """The bureau's view: every studio side by side."""
+def city_overview(actor: User | None, year: int, rows: bool = True) -> list[StudioYear]:
+    """The bureau's view: every studio side by side (the page's table needs no rows, the API names them)."""
     if not policy.can_view_city(actor):
         raise PermissionDenied(_("只有教育局管理员和研训员可以查看全市统计"))
-    return all_studios(year)
+    return all_studios(year, rows)
 
 
 def help_matrix(rows: list[StudioYear]) -> tuple[list[School], list[tuple[Studio, dict[int, dict]]]]:
@@ -248,5 +362,5 @@ def default_year() -> int:
     return local_day(utcnow()).year
 
 
-__all__ = ["ACTIVITY_KINDS", "StudioYear", "all_studios", "city_overview", "gather", "help_matrix",
+__all__ = ["ACTIVITY_KINDS", "LentOutput", "Output", "StudioYear", "all_studios", "city_overview", "gather", "help_matrix",
            "loan_period", "studio_year"]

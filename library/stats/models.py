@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.db import Base, utcnow
@@ -28,6 +28,8 @@ class UsageEvent(Base):
     """
 
     __tablename__ = "usage_events"
+    # A studio's counted views and downloads by day (stats.figures.gather), read from the index alone (0011).
+    __table_args__ = (Index("ix_usage_events_studio_day", "studio_id", "counted", "day", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), index=True)
@@ -67,6 +69,7 @@ class Activity(Base):
     """A training, teaching-research activity or live session a studio held (培训、教研活动、直播)."""
 
     __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_studio_held", "studio_id", "held_on"),)  # a studio's year (0011)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     studio_id: Mapped[int] = mapped_column(ForeignKey("studios.id", ondelete="CASCADE"), index=True)

@@ -28,6 +28,10 @@ CITY_COLUMNS = ("outputs", "lesson_video", "award_case", "excellent_case", "rese
                 "participants")
 
 
+# The dashboard lists this many of the year's outputs (the API gives every id; search lists them all).
+DASHBOARD_OUTPUTS = 200
+
+
 @bp.record_once
 def _template_helpers(state) -> None:
     state.app.jinja_env.globals.update(
@@ -57,7 +61,7 @@ def dashboard(slug: str):
         "project_status": [(str(PROJECT_STATUS_LABELS[k]), n) for k, n in data["projects"]["by_status"].items()],
     }
     return render_template("stats/dashboard.html", studio=studio, year=year, figures=figures, data=data,
-                           charts=charts)
+                           charts=charts, listed=figures.resources[:DASHBOARD_OUTPUTS])
 
 
 def _city_value(row: dict, key: str) -> int:
@@ -69,8 +73,8 @@ def _city_value(row: dict, key: str) -> int:
 def city():
     query = parse(CityQuery, request.args)
     year = query.year or stats.default_year()
-    rows = stats.city_overview(current_actor(), year)
-    data = [(row, row.as_json()) for row in rows]
+    rows = stats.city_overview(current_actor(), year, rows=False)  # counted, not listed: the table needs no ids
+    data = [(row, row.summary()) for row in rows]
     sort = query.sort
     descending = query.dir != "asc"
     if sort in CITY_COLUMNS:

@@ -117,7 +117,8 @@ def test_a_day_and_a_year_are_the_countys_not_utcs(app, client, known):
 
 
 def test_a_years_figures_load_only_that_years_outputs(app, known):
-    """The city overview and the assessment gather every studio: outputs of other years stay in the database."""
+    """The city overview and the assessment gather every studio: outputs of other years stay in the
+    database (a year's outputs leave it as plain rows: every row the queries on resources return is counted)."""
     from sqlalchemy import event
 
     from library.db import get_session
@@ -130,10 +131,23 @@ def test_a_years_figures_load_only_that_years_outputs(app, known):
         loaded: list[int] = []
         event.listen(session, "loaded_as_persistent",
                      lambda _s, obj: loaded.append(obj.id) if isinstance(obj, Resource) else None)
-        rows = stats.all_studios(YEAR)
+        engine = app.extensions["db_engine"]
+        ran: list[tuple[str, object]] = []
+        record = lambda _c, _cur, statement, parameters, _ctx, _many: ran.append((statement, parameters))  # noqa: E731
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            rows = stats.all_studios(YEAR)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
         counted = {r.id for row in rows for r in row.resources}
-        assert known.ids["paper_2023"] not in loaded and known.ids["video1"] in counted
-        assert set(loaded) == counted  # nothing loaded only to be dropped
+        assert known.ids["paper_2023"] not in counted and known.ids["video1"] in counted
+        assert not loaded  # no Resource objects at all
+        returned = set()
+        with engine.connect() as connection:
+            for statement, parameters in ran:
+                if statement.startswith("SELECT resources.id"):
+                    returned |= {row[0] for row in connection.exec_driver_sql(statement, parameters)}
+        assert returned == counted  # nothing loaded only to be dropped
 
 
 def test_an_output_without_a_year_counts_in_the_countys_year_of_publication(app, known, sample_dir):
