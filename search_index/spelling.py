@@ -32,25 +32,33 @@ from search_index import whoosh_internals as wi
 
 VOCABULARY_BYTES = 64 * 2**20  # spelling vocabularies per process, all segments together
 BUILD_SLICE_S = 0.025  # a request reads at most this long from term dictionaries
+WALL_FACTOR = 4.0  # see Deadline
 MAX_CANDIDATES = 32  # per typed word and field
 _BLANK = "\x00"
 _ASCII_WORD = frozenset(string.ascii_lowercase + string.digits)
 
 
 class Deadline:
-    """A point in time after which optional work (suggestions) is skipped."""
+    """When optional work (suggestions) stops: after `seconds` of this thread's CPU time, or
+    `WALL_FACTOR` times as long by the clock (a busy machine slows the work, not the bound on
+    it; the clock bounds waiting for a disk)."""
 
-    __slots__ = ("at",)
+    __slots__ = ("cpu_at", "wall_at")
 
     def __init__(self, seconds: float) -> None:
-        self.at = time.perf_counter() + seconds
+        self.cpu_at = time.thread_time() + seconds
+        self.wall_at = time.perf_counter() + seconds * WALL_FACTOR
 
-    def left(self) -> float:
-        return self.at - time.perf_counter()
+    def within(self, seconds: float) -> Deadline:
+        """A deadline seconds from now, or this one if it comes first."""
+        nearer = Deadline(seconds)
+        nearer.cpu_at = min(nearer.cpu_at, self.cpu_at)
+        nearer.wall_at = min(nearer.wall_at, self.wall_at)
+        return nearer
 
     @property
     def passed(self) -> bool:
-        return time.perf_counter() >= self.at
+        return time.perf_counter() >= self.wall_at or time.thread_time() >= self.cpu_at
 
 
 class FieldWords:
@@ -67,8 +75,8 @@ class FieldWords:
         self.nbytes = 0
         self.lock = threading.Lock()  # one thread reads at a time; others do without
 
-    def read(self, segment: Any, field: str, until: float) -> None:
-        """Read terms from where the last slice stopped until done or perf_counter() ≥ until."""
+    def read(self, segment: Any, field: str, until: Deadline) -> None:
+        """Read terms from where the last slice stopped until done or until passed."""
         words, alphabet, blanked = self.words, self.alphabet, self.blanked
         size = 0
         count = 0
@@ -77,7 +85,7 @@ class FieldWords:
             if name != field:
                 break
             count += 1
-            if not count % 256 and time.perf_counter() >= until:
+            if not count % 256 and until.passed:
                 self.resume = btext  # not added: the next slice starts with it
                 self.nbytes += size
                 return
@@ -97,7 +105,7 @@ class FieldWords:
 def _terms(segment: Any, field: str, start: bytes) -> Iterable[tuple[str, bytes]]:
     """(field, term bytes) of the segment from start on (later fields follow: callers stop)."""
     try:
-        return segment.terms_from(field, start)  # type: ignore[no-any-return]
+        return segment.terms_from(field, start)
     except Exception:  # noqa: BLE001 - a field this segment never indexed: no words
         return iter(())
 
@@ -111,7 +119,7 @@ class Vocabularies:
         self._found: OrderedDict[tuple, FieldWords] = OrderedDict()
         self._bytes = 0
 
-    def get(self, segment: Any, field: str, until: float) -> FieldWords | None:
+    def get(self, segment: Any, field: str, until: Deadline) -> FieldWords | None:
         """The segment's words of field, reading more of them until `until`; None while
         incomplete."""
         where = wi.segment_key(segment)
@@ -124,7 +132,7 @@ class Vocabularies:
             found = FieldWords()
         if found.done:
             return found
-        if time.perf_counter() >= until:
+        if until.passed:
             return None
         if not found.lock.acquire(blocking=False):
             return None  # another thread is reading it: this search goes without
@@ -175,7 +183,7 @@ def candidates(segments: list[Any], field: str, word: str, deadline: Deadline) -
     """Indexed words of field one edit away from word (same length for a Chinese word),
     at most MAX_CANDIDATES of them in a stable order; None when the segments' words could not
     be read before the deadline (suggestions are skipped then, not slowed)."""
-    until = min(deadline.at, time.perf_counter() + BUILD_SLICE_S)
+    until = deadline.within(BUILD_SLICE_S)
     vocabularies: list[FieldWords] = []
     for segment in segments:
         found = VOCABULARIES.get(segment, field, until)
