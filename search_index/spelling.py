@@ -31,7 +31,7 @@ from typing import Any
 from search_index import whoosh_internals as wi
 
 VOCABULARY_BYTES = 64 * 2**20  # spelling vocabularies per process, all segments together
-BUILD_SLICE_S = 0.025  # a request reads at most this long from term dictionaries
+BUILD_SLICE_S = 0.025  # a request reads term dictionaries at most this long (by the clock)
 WALL_FACTOR = 4.0  # see Deadline
 MAX_CANDIDATES = 32  # per typed word and field
 _BLANK = "\x00"
@@ -41,24 +41,30 @@ _ASCII_WORD = frozenset(string.ascii_lowercase + string.digits)
 class Deadline:
     """When optional work (suggestions) stops: after `seconds` of this thread's CPU time, or
     `WALL_FACTOR` times as long by the clock (a busy machine slows the work, not the bound on
-    it; the clock bounds waiting for a disk)."""
+    it; the clock bounds waiting for a disk). The CPU clock (a system call) is read only once
+    the cheap clock says the budget could be spent."""
 
-    __slots__ = ("cpu_at", "wall_at")
+    __slots__ = ("cpu_at", "check_from", "wall_at")
 
-    def __init__(self, seconds: float) -> None:
-        self.cpu_at = time.thread_time() + seconds
-        self.wall_at = time.perf_counter() + seconds * WALL_FACTOR
+    def __init__(self, seconds: float, *, cpu_at: float | None = None) -> None:
+        now = time.perf_counter()
+        self.cpu_at = time.thread_time() + seconds if cpu_at is None else cpu_at
+        self.check_from = now + seconds  # CPU time cannot run faster than the clock
+        self.wall_at = now + seconds * WALL_FACTOR
 
     def within(self, seconds: float) -> Deadline:
-        """A deadline seconds from now, or this one if it comes first."""
-        nearer = Deadline(seconds)
-        nearer.cpu_at = min(nearer.cpu_at, self.cpu_at)
-        nearer.wall_at = min(nearer.wall_at, self.wall_at)
+        """This deadline, or `seconds` from now by the clock when that comes first."""
+        nearer = Deadline(seconds, cpu_at=self.cpu_at)
+        nearer.wall_at = min(nearer.check_from, self.wall_at)
+        nearer.check_from = min(nearer.check_from, self.check_from)
         return nearer
 
     @property
     def passed(self) -> bool:
-        return time.perf_counter() >= self.wall_at or time.thread_time() >= self.cpu_at
+        now = time.perf_counter()
+        if now < self.check_from:
+            return False
+        return now >= self.wall_at or time.thread_time() >= self.cpu_at
 
 
 class FieldWords:
