@@ -31,7 +31,7 @@ FACET_FIELDS: tuple[str, ...] = FILTER_FIELDS
 SNIPPET_FIELDS: tuple[str, ...] = ("abstract", "body")
 MAX_RELATED = 8
 MIN_SUGGESTION_CHARS = 2  # no suggestion proposes a shorter word
-SUGGEST_BUDGET_S = 0.025  # suggestions not found by then are left out
+SUGGEST_BUDGET_S = 0.040  # suggestions not found by then are left out
 
 
 def _hit(searcher: Searcher, docnum: int, score: float, words: Sequence[str]) -> Hit:

@@ -31,40 +31,31 @@ from typing import Any
 from search_index import whoosh_internals as wi
 
 VOCABULARY_BYTES = 64 * 2**20  # spelling vocabularies per process, all segments together
-BUILD_SLICE_S = 0.025  # a request reads term dictionaries at most this long (by the clock)
-WALL_FACTOR = 4.0  # see Deadline
+BUILD_SLICE_S = 0.025  # a request reads term dictionaries at most this long
 MAX_CANDIDATES = 32  # per typed word and field
 _BLANK = "\x00"
 _ASCII_WORD = frozenset(string.ascii_lowercase + string.digits)
 
 
 class Deadline:
-    """When optional work (suggestions) stops: after `seconds` of this thread's CPU time, or
-    `WALL_FACTOR` times as long by the clock (a busy machine slows the work, not the bound on
-    it; the clock bounds waiting for a disk). The CPU clock (a system call) is read only once
-    the cheap clock says the budget could be spent."""
+    """When optional work (suggestions) stops, by the clock. (Not by this thread's CPU time:
+    reading that clock is a system call, and on a busy virtual machine a system call is where
+    the thread is preempted, for milliseconds.)"""
 
-    __slots__ = ("cpu_at", "check_from", "wall_at")
+    __slots__ = ("at",)
 
-    def __init__(self, seconds: float, *, cpu_at: float | None = None) -> None:
-        now = time.perf_counter()
-        self.cpu_at = time.thread_time() + seconds if cpu_at is None else cpu_at
-        self.check_from = now + seconds  # CPU time cannot run faster than the clock
-        self.wall_at = now + seconds * WALL_FACTOR
+    def __init__(self, seconds: float) -> None:
+        self.at = time.perf_counter() + seconds
 
     def within(self, seconds: float) -> Deadline:
-        """This deadline, or `seconds` from now by the clock when that comes first."""
-        nearer = Deadline(seconds, cpu_at=self.cpu_at)
-        nearer.wall_at = min(nearer.check_from, self.wall_at)
-        nearer.check_from = min(nearer.check_from, self.check_from)
+        """This deadline, or `seconds` from now when that comes first."""
+        nearer = Deadline(seconds)
+        nearer.at = min(nearer.at, self.at)
         return nearer
 
     @property
     def passed(self) -> bool:
-        now = time.perf_counter()
-        if now < self.check_from:
-            return False
-        return now >= self.wall_at or time.thread_time() >= self.cpu_at
+        return time.perf_counter() >= self.at
 
 
 class FieldWords:

@@ -18,6 +18,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from bench.search import corpus
+from search_index.search import SUGGEST_BUDGET_S
 
 OUT = Path(__file__).resolve().parent.parent / "out" / "search"
 BENCHMARKS = Path(__file__).resolve().parents[2] / "BENCHMARKS.md"
@@ -275,7 +276,8 @@ def suggestion_lines(w: dict) -> list[str]:
         "- Queries that need suggestions (`corpus.suggestion_queries`: topics of two subjects, "
         "a topic with one wrong character or misspelt pinyin, and hand-written examples), Whoosh: "
         + "; ".join(parts)
-        + ". Suggestions stop after `search_index.search.SUGGEST_BUDGET_S` of CPU time."
+        + f". Suggestions stop {1000 * SUGGEST_BUDGET_S:.0f} ms after they start "
+        "(`search_index.search.SUGGEST_BUDGET_S`)."
     ]
 
 

@@ -4,7 +4,7 @@ words of two characters or more that a visible resource has.
 One index of generated resources (the benchmark's generator, without body text) is built per
 module, in several segments as inline commits leave it; queries that fall back to any word and
 queries with a typo are timed against plain queries on the same index, interleaved, each
-query's best of several runs (robust to a busy machine).
+query's least CPU time of several runs (robust to a busy machine).
 """
 
 from __future__ import annotations
@@ -51,14 +51,16 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchIndex]
 
 
 def _best_times(index: SearchIndex, groups: dict[str, list[str]]) -> dict[str, list[float]]:
-    """Each query's best time of ROUNDS, the groups interleaved round by round."""
+    """Each query's least CPU time (this thread's) of ROUNDS, the groups interleaved round by
+    round. CPU time, not the clock: on a busy machine a search of a few milliseconds is
+    preempted or not by chance, and the clock then measures the other work."""
     best: dict[str, dict[str, float]] = {name: {} for name in groups}
     for _ in range(ROUNDS):
         for name, texts in groups.items():
             for text in texts:
-                start = time.perf_counter()
+                start = time.thread_time()
                 index.search(text, audience=TEACHER)
-                took = time.perf_counter() - start
+                took = time.thread_time() - start
                 best[name][text] = min(took, best[name].get(text, took))
     return {name: list(found.values()) for name, found in best.items()}
 
@@ -67,7 +69,7 @@ def test_fallback_and_typo_queries_cost_about_a_plain_query(generated: SearchInd
     for text in PLAIN + FALLBACK + TYPO:  # warm: searcher, postings, spelling vocabularies
         generated.search(text, audience=TEACHER)
     times = _best_times(generated, {"plain": PLAIN, "fallback": FALLBACK, "typo": TYPO})
-    bound = 3 * statistics.median(times["plain"]) + 0.010
+    bound = 3 * statistics.median(times["plain"]) + 0.004
     for kind in ("fallback", "typo"):
         assert statistics.median(times[kind]) <= bound, (kind, times)
         assert max(times[kind]) <= bound + SUGGEST_BUDGET_S, (kind, times)
