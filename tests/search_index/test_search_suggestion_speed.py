@@ -18,7 +18,10 @@ import pytest
 
 from bench.search.corpus import generate
 from search_index import Audience, SearchIndex
+from search_index.engine import view_of
+from search_index.schema import PINYIN_FIELD
 from search_index.search import SUGGEST_BUDGET_S
+from search_index.spelling import Deadline, FieldWords
 from tests.search_index.search_corpus import ChangeLog, resource
 
 DOCS = 1000
@@ -117,3 +120,17 @@ def test_no_one_character_correction_and_none_from_hidden_resources(tmp_path: Pa
     assert index.search("欧姆定侓", audience=EVERYONE).did_you_mean == "欧姆定律"
     assert index.search("分树", audience=anonymous).did_you_mean == "分数"
     index.close()
+
+
+def test_a_vocabulary_read_in_slices_has_every_word(generated: SearchIndex) -> None:
+    with generated._searchers.lease() as searcher:
+        assert searcher is not None
+        segment = view_of(searcher).segments[0][1]
+        whole = {term.decode("utf-8") for term in segment.lexicon(PINYIN_FIELD)}
+        assert len(whole) > 1000
+        sliced = FieldWords()
+        slices = 0
+        while not sliced.done:
+            sliced.read(segment, PINYIN_FIELD, Deadline(0))  # stops after every 256 terms
+            slices += 1
+        assert slices > 3 and sliced.words == whole
