@@ -18,7 +18,6 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from bench.search import corpus
-from search_index.search import SUGGEST_BUDGET_S
 
 OUT = Path(__file__).resolve().parent.parent / "out" / "search"
 BENCHMARKS = Path(__file__).resolve().parents[2] / "BENCHMARKS.md"
@@ -254,6 +253,8 @@ def report(docs: int, results: dict, queries: list) -> str:
 
 def suggestion_lines(w: dict) -> list[str]:
     """Whoosh's fallback and typo queries (`corpus.suggestion_queries`), plain and faceted."""
+    from search_index.search import SUGGEST_BUDGET_S
+
     if "suggesting" not in w.get("plain", {}):
         return []
     parts = []
