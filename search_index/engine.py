@@ -232,11 +232,11 @@ class View:
             )
         if isinstance(q, wq.Term):
             ids = self.ids(q.fieldname, q.text)
-            norm = columns.length_norm(self, q.fieldname)
+            norm = columns.length_norm(self, q.fieldname) if scored else None
             return self._leaf_result(ids, q.boost, scored, norm)
         if isinstance(q, wq.Phrase):
             ids = self.phrase_ids(q)
-            norm = columns.length_norm(self, q.fieldname)
+            norm = columns.length_norm(self, q.fieldname) if scored else None
             return self._leaf_result(ids, q.boost, scored, norm)
         if isinstance(q, wq.AndNot):
             positive = self.evaluate(q.a, scored=scored)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from whoosh import query
 from whoosh.query import Query
 from whoosh.searching import Searcher
 
-from search_index import highlights
+from search_index import highlights, spelling
 from search_index.analysis import education_terms, is_han, synonyms, words
 from search_index.documents import Audience, Hit, SearchResult
 from search_index.columns import numeric
 from search_index.engine import View, view_of
 from search_index.facets import facet_counts
 from search_index.ordering import top
+from search_index.spelling import Deadline
 from search_index.querying import (
     FILTER_FIELDS,
     ParsedQuery,
@@ -30,6 +30,8 @@ MAX_PER_PAGE = 100
 FACET_FIELDS: tuple[str, ...] = FILTER_FIELDS
 SNIPPET_FIELDS: tuple[str, ...] = ("abstract", "body")
 MAX_RELATED = 8
+MIN_SUGGESTION_CHARS = 2  # no suggestion proposes a shorter word
+SUGGEST_BUDGET_S = 0.040  # suggestions not found by then are left out
 
 
 def _hit(searcher: Searcher, docnum: int, score: float, words: Sequence[str]) -> Hit:
@@ -58,62 +60,101 @@ def empty_result(page: int, per_page: int) -> SearchResult:
     )
 
 
-def _count(searcher: Searcher, q: Query, filt: Query | None) -> int:
-    view = view_of(searcher)
-    return int(np.count_nonzero(view.evaluate(q, scored=False).mask & view.filter_mask(filt)))
+def _count(view: View, q: Query, allowed: np.ndarray) -> int:
+    return int(np.count_nonzero(view.evaluate(q, scored=False).mask & allowed))
 
 
-def _known(searcher: Searcher, word: str, filt: Query | None) -> bool:
+def _visible_in(view: View, name: str, word: str, allowed: np.ndarray) -> bool:
+    """Whether a resource the searcher may show (allowed) has word in field name."""
+    if not view.doc_frequency(name, word):
+        return False
+    ids = view.ids(name, word)
+    return bool(ids.size and allowed[ids].any())
+
+
+def _known(view: View, word: str, allowed: np.ndarray) -> bool:
     """Whether a resource this searcher may see has word in a word field (or, for Chinese, as
     characters). Counted under the audience filter: a term only a hidden draft contains must not
     surface as a suggestion."""
     fields = list(TEXT_FIELDS) + [GRAM_FIELD if is_han(word) else PINYIN_FIELD]
-    return any(
-        searcher.doc_frequency(name, word) and _count(searcher, query.Term(name, word), filt)
-        for name in fields
-    )
+    return any(_visible_in(view, name, word, allowed) for name in fields)
 
 
-def _correction(searcher: Searcher, word: str) -> str | None:
-    """The most frequent indexed word one edit away from word, in titles or keywords."""
+def _frequency(view: View, name: str, word: str) -> int:
+    try:
+        return int(view.reader.frequency(name, word))
+    except (KeyError, ValueError):
+        return 0
+
+
+def _correction(view: View, word: str, allowed: np.ndarray, deadline: Deadline) -> str | None:
+    """The most frequent indexed word one edit away from word, in titles or keywords (or, for
+    an ASCII word, pinyin), found in a resource the searcher may show; None when there is none
+    or the deadline passed."""
     fields = ("title", "keywords") if not word.isascii() else ("title", "keywords", PINYIN_FIELD)
+    segments = [segment for _, segment in view.segments]
     best: tuple[int, str] | None = None
     for name in fields:
-        for candidate in searcher.corrector(name).suggest(word, limit=3, maxdist=1):
-            if candidate == word or (is_han(word) and len(candidate) != len(word)):
+        if deadline.passed:
+            return None
+        found = spelling.candidates(segments, name, word, deadline)
+        if found is None:
+            return None  # the vocabulary is still being read: no correction this time
+        # As Whoosh's corrector ranked them: the three most frequent in the field, then the
+        # one found in the most resources.
+        ranked = sorted(
+            (c for c in found if len(c) >= MIN_SUGGESTION_CHARS),
+            key=lambda c: (-_frequency(view, name, c), c),
+        )
+        kept = 0
+        for candidate in ranked:
+            if kept == 3:
+                break
+            if not _visible_in(view, name, candidate, allowed):
                 continue
-            frequency = searcher.doc_frequency(name, candidate)
+            kept += 1
+            frequency = view.doc_frequency(name, candidate)
             if best is None or frequency > best[0]:
                 best = (frequency, candidate)
     return best[1] if best else None
 
 
-def _chunk_fix(searcher: Searcher, chunk: str, filt: Query | None) -> str | None:
-    """chunk itself when it finds something, else a correction of it (whole, then word by word)."""
+def _chunk_fix(
+    view: View, chunk: str, allowed: np.ndarray, deadline: Deadline
+) -> str | None:
+    """chunk itself when it finds something, else a correction of it (whole, then word by word);
+    None when nothing better is found before the deadline."""
     q = user_query(parse(chunk))
-    if q is None or _count(searcher, q, filt):
+    if q is None or _count(view, q, allowed):
         return chunk
-    if len(chunk) >= 2 and (fix := _correction(searcher, chunk)):
+    if len(chunk) >= MIN_SUGGESTION_CHARS and (fix := _correction(view, chunk, allowed, deadline)):
         return fix
     pieces = words(chunk)
-    fixed = [
-        p if _known(searcher, p, filt) or len(p) < 2 else (_correction(searcher, p) or p)
-        for p in pieces
-    ]
+    fixed = []
+    for piece in pieces:
+        if len(piece) < MIN_SUGGESTION_CHARS or deadline.passed or _known(view, piece, allowed):
+            fixed.append(piece)
+        else:
+            fixed.append(_correction(view, piece, allowed, deadline) or piece)
     return ("" if all(is_han(p) for p in fixed) else " ").join(fixed) if fixed != pieces else None
 
 
 def _suggest(
-    searcher: Searcher, parsed: ParsedQuery, filt: Query | None
+    view: View, parsed: ParsedQuery, allowed: np.ndarray, deadline: Deadline
 ) -> tuple[str | None, list[str]]:
-    """A corrected query that finds something, and related terms that occur in the index."""
+    """A corrected query that finds something, and related terms that occur in the index.
+
+    Both are optional: what is not found before the deadline is left out, so a search with
+    suggestions costs at most SUGGEST_BUDGET_S more than one without. Every word they propose
+    has at least two characters and occurs in a resource the audience may see.
+    """
     chunks = parsed.plain.lower().split()
-    corrected = [_chunk_fix(searcher, chunk, filt) or chunk for chunk in chunks]
+    corrected = [_chunk_fix(view, chunk, allowed, deadline) or chunk for chunk in chunks]
     did_you_mean = None
-    if corrected != chunks:
+    if corrected != chunks and not deadline.passed:
         candidate = " ".join(corrected)
         q = user_query(parse(candidate))
-        if q is not None and _count(searcher, q, filt):
+        if q is not None and _count(view, q, allowed):
             did_you_mean = candidate
     typed = [c.words[0] for c in parsed.required if not c.phrase and len(c.words) == 1]
     related: list[str] = []
@@ -122,7 +163,14 @@ def _suggest(
         if is_han(word) and len(word) >= 2:
             candidates += [t for t in education_terms() if t != word and (word in t or t in word)]
         for term in candidates:
-            if term not in related and term not in typed and _known(searcher, term, filt):
+            if len(related) >= MAX_RELATED or deadline.passed:
+                break
+            if (
+                len(term) >= MIN_SUGGESTION_CHARS
+                and term not in related
+                and term not in typed
+                and _known(view, term, allowed)
+            ):
                 related.append(term)
     return did_you_mean, related[:MAX_RELATED]
 
@@ -190,7 +238,7 @@ def run_search(
     did_you_mean: str | None = None
     related: list[str] = []
     if parsed.required and (match == "any" or not total):
-        did_you_mean, related = _suggest(searcher, parsed, filt)
+        did_you_mean, related = _suggest(view, parsed, allowed, Deadline(SUGGEST_BUDGET_S))
 
     start = (page - 1) * per_page
     if scored and score is not None:

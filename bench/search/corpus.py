@@ -154,3 +154,50 @@ def queries(count: int = 200, *, seed: int = SEED) -> list[tuple[str, str, dict[
             filters = {"subject": [code]} if kind == "filtered" else {}
             found.append((kind, text, filters))
     return found
+
+
+# Realistic queries that need suggestions, written by hand: two words no resource has together,
+# a wrong character in a Chinese word, a misspelt pinyin or English word.
+SUGGESTION_EXAMPLES: list[tuple[str, str]] = [
+    ("fallback", "欧姆定律 剪纸"), ("fallback", "鸡兔同笼 篮球"), ("fallback", "光合作用 红楼梦"),
+    ("typo", "分树的意义"), ("typo", "欧姆定侓"), ("typo", "勾骨定理"), ("typo", "fensu"),
+    ("typo", "pytagoras"), ("typo", "hanshuu"),
+]  # fmt: skip
+
+
+def suggestion_queries(
+    count: int = 60, *, seed: int = SEED
+) -> list[tuple[str, str, dict[str, list[str]]]]:
+    """(kind, text, filters) of queries that answer with suggestions: "fallback" (topics of two
+    subjects, which no resource has together, so the search falls back to any word) and "typo"
+    (a topic with one character replaced, or its pinyin with one letter dropped, doubled or
+    changed), half each, after the hand-written SUGGESTION_EXAMPLES."""
+    from pypinyin import lazy_pinyin
+
+    rng = random.Random(seed + 2)
+    codes = list(SUBJECTS)
+    han = sorted({ch for _, ts in SUBJECTS.values() for t in ts for ch in t})
+    found: list[tuple[str, str, dict[str, list[str]]]] = [
+        (kind, text, {}) for kind, text in SUGGESTION_EXAMPLES
+    ]
+    while len(found) < count:
+        first, second = rng.sample(codes, 2)
+        topic = rng.choice(SUBJECTS[first][1])
+        if len(found) % 2:
+            found.append(("fallback", f"{topic} {rng.choice(SUBJECTS[second][1])}", {}))
+            continue
+        if rng.random() < 0.5:
+            i = rng.randrange(len(topic))
+            text = topic[:i] + rng.choice([c for c in han if c != topic[i]]) + topic[i + 1 :]
+        else:
+            spelt = "".join(lazy_pinyin(topic))
+            i = rng.randrange(1, len(spelt))
+            edit = rng.choice(["drop", "double", "change"])
+            if edit == "drop":
+                text = spelt[:i] + spelt[i + 1 :]
+            elif edit == "double":
+                text = spelt[:i] + spelt[i] + spelt[i:]
+            else:
+                text = spelt[:i] + rng.choice("aeioungh".replace(spelt[i], "")) + spelt[i + 1 :]
+        found.append(("typo", text, {}))
+    return found[:count]

@@ -66,8 +66,10 @@ def whoosh_build(work: str, docs: int, body: bool) -> dict:
     }
 
 
-def whoosh_queries(work: str, queries: list, facets: bool) -> dict:
-    """Cold start (open + first query), then every query on the long-lived searcher."""
+def whoosh_queries(work: str, queries: list, facets: bool, suggesting: list | None = None) -> dict:
+    """Cold start (open + first query), then every query on the long-lived searcher; then the
+    queries that answer with suggestions (fallback to any word, typos), after the hand-written
+    examples among them as their warm-up (the first reads the spelling vocabularies)."""
     from search_index import Audience, SearchIndex
 
     _jieba(Path(work))
@@ -86,9 +88,21 @@ def whoosh_queries(work: str, queries: list, facets: bool) -> dict:
         times.append(time.perf_counter() - begin)
         totals.append(result.total)
         kinds.append(kind)
+    found: dict = {"cold_s": cold, "times": times, "totals": totals, "kinds": kinds}
+    if suggesting:
+        warm = len(corpus.SUGGESTION_EXAMPLES)
+        for _, text, filters in suggesting[:warm]:
+            index.search(text, filters=filters, audience=audience, facets=facets)
+        answers = []
+        for kind, text, filters in suggesting:
+            begin = time.perf_counter()
+            result = index.search(text, filters=filters, audience=audience, facets=facets)
+            answers.append((kind, time.perf_counter() - begin, result.match, result.total,
+                            result.did_you_mean, len(result.related)))  # fmt: skip
+        found["suggesting"] = answers
     index.close()
-    return {"cold_s": cold, "times": times, "totals": totals, "kinds": kinds,
-            "peak_mib": _peak_mib()}  # fmt: skip
+    found["peak_mib"] = _peak_mib()
+    return found
 
 
 def fts5_build(work: str, docs: int) -> dict:
@@ -233,7 +247,39 @@ def report(docs: int, results: dict, queries: list) -> str:
         "compound splitting or any-word fallback, so they find less; Whoosh's totals include "
         "those extra matches, which also cost it time).",
     ]
+    lines += suggestion_lines(w)
     return "\n".join(lines)
+
+
+def suggestion_lines(w: dict) -> list[str]:
+    """Whoosh's fallback and typo queries (`corpus.suggestion_queries`), plain and faceted."""
+    from search_index.search import SUGGEST_BUDGET_S
+
+    if "suggesting" not in w.get("plain", {}):
+        return []
+    parts = []
+    for kind in ("fallback", "typo"):
+        figures = []
+        for key in ("plain", "faceted"):
+            picked = [a for a in w[key]["suggesting"] if a[0] == kind]
+            took = [a[1] for a in picked]
+            figures.append(f"{_ms(took, 0.5):.1f}/{_ms(took, 0.95):.1f}")
+        picked = [a for a in w["plain"]["suggesting"] if a[0] == kind]
+        anyword = sum(a[2] == "any" for a in picked)
+        corrected = sum(a[4] is not None for a in picked)
+        related = sum(a[5] > 0 for a in picked)
+        parts.append(
+            f"{kind} ({len(picked)} queries) p50/p95 {figures[0]} ms, with facets {figures[1]} "
+            f"ms ({anyword} answered with any word, {corrected} with a \"did you mean\", "
+            f"{related} with related terms)"
+        )
+    return [
+        "- Queries that need suggestions (`corpus.suggestion_queries`: topics of two subjects, "
+        "a topic with one wrong character or misspelt pinyin, and hand-written examples), Whoosh: "
+        + "; ".join(parts)
+        + f". Suggestions stop {1000 * SUGGEST_BUDGET_S:.0f} ms after they start "
+        "(`search_index.search.SUGGEST_BUDGET_S`)."
+    ]
 
 
 def write_section(text: str, docs: int) -> None:
@@ -277,10 +323,12 @@ def main(argv: list[str] | None = None) -> int:
     results["tantivy"]["build"] = _in_child(tantivy_build, str(work), docs)
     print(f"  {results['tantivy']['build']}", flush=True)
     engines = (("whoosh", whoosh_queries), ("fts5", fts5_queries), ("tantivy", tantivy_queries))
+    suggesting = corpus.suggestion_queries()
     for name, function in engines:
         for key, facets in (("plain", False), ("faceted", True)):
             print(f"querying {name} ({key})…", flush=True)
-            results[name][key] = _in_child(function, str(work), queries, facets)
+            extra = (suggesting,) if name == "whoosh" else ()
+            results[name][key] = _in_child(function, str(work), queries, facets, *extra)
     results["load"] = (load_before, os.getloadavg())
     text = report(docs, results, queries)
     print()
