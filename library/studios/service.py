@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-
-from flask_babel import gettext as _
 from collections.abc import Mapping
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -14,7 +13,6 @@ from library.accounts.models import User
 from library.audit import service as audit
 from library.db import get_session
 from library.errors import Conflict, InvalidInput, NotFound
-from library.resources.models import Resource
 from library.studios.models import (
     STAGES,
     STUDIO_ROLES,
@@ -120,20 +118,6 @@ def add_member(studio: Studio, user: User, role: str, actor: User | None = None)
     return membership
 
 
-def _with_counts(model, key, group_column, visible, order) -> list:
-    """Every row of `model` with the number of visible resources whose `group_column` is its `key`."""
-    counts = (
-        select(group_column.label("key"), func.count(Resource.id).label("n"))
-        .where(visible)
-        .group_by(group_column)
-        .subquery()
-    )
-    rows = get_session().execute(
-        select(model, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.key == key).order_by(order)
-    ).unique()
-    return [(row, n) for row, n in rows]
-
-
 def studios_with_counts(counts: Mapping[str, int], stage: str | None = None) -> list[tuple[Studio, int]]:
     """Every studio by name (of a stage, when given), hosts loaded, each with its number from
     counts (by slug: `catalogue.count_visible`)."""
@@ -146,12 +130,6 @@ def studios_with_counts(counts: Mapping[str, int], stage: str | None = None) -> 
 def subjects_with_counts(subjects: list[Subject], counts: Mapping[str, int]) -> list[tuple[Subject, int]]:
     """The subjects, in their order, each with its number from counts (by code)."""
     return [(s, counts.get(s.code, 0)) for s in subjects]
-
-
-def list_studios(visible) -> list[tuple[Studio, int]]:
-    """Every studio with the number of its resources matching the `visible` condition, counted
-    in the database over every such row (the catalogue counts from the index instead)."""
-    return _with_counts(Studio, Studio.id, Resource.studio_id, visible, Studio.name)
 
 
 def remove_member(studio: Studio, user: User, actor: User | None = None) -> None:
