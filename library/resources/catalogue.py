@@ -103,8 +103,8 @@ def _where(where: Mapping[str, Any], *, indexed: bool = True) -> list[Any]:
 
 def card_options() -> Any:
     """Cards show the cover file: load every row's files in one statement (their extracted text
-    stays in the database)."""
-    return selectinload(Resource.files).options(defer(ResourceFile.text), defer(ResourceFile.derive_error))
+    stays in the database; `derive_error`, short, is loaded: the API answer shows it)."""
+    return selectinload(Resource.files).options(defer(ResourceFile.text))
 
 
 def _rows(

@@ -43,6 +43,7 @@ PAGES = {
     "/studios/wang-math?kind=research_project": 15,
     "/resources/{first}": 16,
     "/search?q=课例": 10,
+    "/api/v1/search?q=课例": 3,
     "/api/v1/studios": 3,
     "/api/v1/subjects": 3,
     "/api/v1/resources/{first}": 3,
