@@ -19,6 +19,7 @@ from library.resources.schemas import (
     ResourcePatch,
     ResourceUpload,
     ReviewQueue,
+    ReviewQueueQuery,
     TransitionBody,
 )
 from library.resources.serialise import resource_json
@@ -96,7 +97,13 @@ def resource_history(resource_id: int):
     ])
 
 
+API_QUEUE_PAGE = 100
+
+
 @api.get("/review-queue")
-@operation("待审核的成果 (the review queue)", response=ReviewQueue, tags=TAGS)
-def review_queue():
-    return jsonify(items=[resource_json(r) for r in review.review_queue(signed_in())])
+@operation("待审核的成果 (the review queue)", query=ReviewQueueQuery, response=ReviewQueue, tags=TAGS,
+           description=f"每页 {API_QUEUE_PAGE} 条（page 翻页，total 为总数），最早提交的在前。")
+def review_queue(query: ReviewQueueQuery):
+    listing = review.queue_page(signed_in(), query.page, API_QUEUE_PAGE)
+    return jsonify(items=[resource_json(r) for r in listing.items], page=listing.page, per_page=listing.per_page,
+                   total=listing.total)

@@ -17,7 +17,7 @@ from library.db import get_session, on_commit, utcnow
 from library.errors import Conflict, InvalidInput, PermissionDenied
 from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
 from library.resources import claims
-from library.resources.models import Resource, ResourceEvent
+from library.resources.models import Resource, ResourceEvent, ResourceFile
 from library.resources.schemas import ResourceFields, ResourcePatch
 from library.resources.service import get_resource, validate_metadata
 from library.validation import parse
@@ -97,7 +97,8 @@ def review_queue(actor: User | None, limit: int | None = None, offset: int = 0) 
     clauses = _queue_filter(actor)
     if clauses is None:
         return []
-    stmt = (select(Resource).where(*clauses).options(selectinload(Resource.uploader))
+    stmt = (select(Resource).where(*clauses)
+            .options(selectinload(Resource.uploader), selectinload(Resource.files).defer(ResourceFile.text))
             .order_by(Resource.updated_at, Resource.id))
     if limit is not None:
         stmt = stmt.offset(offset).limit(limit)

@@ -299,6 +299,16 @@ class ResourceHistory(BaseModel):
 
 
 class ReviewQueue(BaseModel):
-    """Submitted resources waiting for this reviewer, oldest first."""
+    """One page of the submitted resources waiting for this reviewer, oldest first, and how many
+    wait in all."""
 
     items: list[ResourceOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class ReviewQueueQuery(Schema):
+    """`?page=2`: the review queue comes a page at a time."""
+
+    page: Annotated[int, Interval(ge=1, le=10_000), ASCII_INT] = Field(1, title=label("页码"))

@@ -35,6 +35,7 @@ PAGES = [
     ("admin", f"/api/v1/stats?year={YEAR}"), ("host", f"/api/v1/studios/work-0/stats?year={YEAR}"),
     ("admin", f"/api/v1/assessment/{YEAR}"), ("school", "/api/v1/loans"), ("host", "/api/v1/loans"),
     ("admin", "/api/v1/agreements"), ("host", "/api/v1/notifications"),
+    ("host", "/api/v1/review-queue"), ("admin", "/api/v1/review-queue"),
     ("host", "/studios/work-0/activities"), ("host", f"/api/v1/studios/work-0/activities?year={YEAR}"),
 ]
 
