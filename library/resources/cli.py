@@ -45,7 +45,8 @@ def import_cmd(manifest: Path, username: str, dry_run: bool, verbose: bool, batc
     try:
         actor = accounts.get_user(username)
         report = importer.import_manifest(manifest, actor, dry_run=dry_run, batch_size=batch_size, on_row=on_row,
-                                          on_progress=bar.advance if bar else None, background_index=background)
+                                          on_progress=bar.advance if bar else None, background_index=background,
+                                          expected_rows=0 if dry_run else total or 0)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     finally:

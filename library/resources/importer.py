@@ -290,19 +290,20 @@ class _Importer:
 def import_manifest(path: Path, actor: User, *, dry_run: bool = False, batch_size: int = BATCH_SIZE,
                     on_row: Callable[[RowOutcome], None] | None = None,
                     on_progress: Callable[[int], None] | None = None,
-                    background_index: bool = False) -> ImportReport:
+                    background_index: bool = False, expected_rows: int = 0) -> ImportReport:
     """Import every row of the manifest (or, with dry_run, check every row and write nothing: no
     rows, no stored objects, no claims, no index change, no jobs). A refused row does not stop
     the others. `on_row` hears each row's outcome (an imported row once its batch committed);
     `on_progress` the number of manifest rows just finished. With `background_index` a forked
     child applies each batch to the search index while the next batch is written (a large
     manifest on a machine with a core to spare; `indexing.bulk`); the index holds every
-    imported resource when this returns, either way."""
+    imported resource when this returns, either way. `expected_rows` (the manifest's row count)
+    lets a large import into a smaller library rebuild the index once instead (`indexing.bulk`)."""
     importer = _Importer(path, actor, dry_run, batch_size, on_row, on_progress)
     if dry_run:  # nothing to index, nothing to compact
         report = importer.run(read_manifest(path))
     else:
-        with indexing.bulk(background=background_index):
+        with indexing.bulk(background=background_index, expected_rows=expected_rows):
             report = importer.run(read_manifest(path))
     if report.error is not None and not report.rows:
         raise ManifestError(report.error)

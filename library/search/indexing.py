@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -147,17 +148,28 @@ def after_commit() -> None:
 _BULK = "library_search_bulk"
 
 
+# A bulk write of at least this many rows, and at least as many as the index holds, rebuilds the
+# index once at the end on every core instead of adding batch after batch to it: measured at 100k
+# rows, batches added beside the writes ran at 110 rows/s, `flask reindex` at 422 (BENCHMARKS.md).
+REBUILD_AT = 10_000
+
+
 @contextmanager
-def bulk(background: bool = False) -> Iterator[None]:
+def bulk(background: bool = False, expected_rows: int = 0) -> Iterator[None]:
     """A bulk write in this app context (`flask import`): its commits index their changes without
     compacting (instead of merging the whole growing index again every MAX_SEGMENTS batches);
     with `background`, a forked child applies the change log continuously instead, on another
     core, while this process goes on writing rows. At the end the child is stopped, this process
     applies whatever is left (the child only ever saves time: a crashed one loses nothing) and
-    compacts once. Inline mode only; with a worker the worker indexes."""
+    compacts once. A write of `expected_rows` ≥ REBUILD_AT rows, no fewer than the index holds,
+    indexes nothing while it runs and rebuilds the index at the end on every core (searches answer
+    from the live generation meanwhile; the change log covers what the rebuild's snapshot misses).
+    Inline mode only; with a worker the worker indexes."""
     inline = current_app.config["INDEX_MODE"] == "inline"
-    child = _start_indexer() if background and inline else None
-    setattr(g, _BULK, "background" if child is not None else "deferred")
+    rebuilding = (inline and expected_rows >= REBUILD_AT
+                  and expected_rows >= current_app.extensions["search_index"].doc_count())
+    child = _start_indexer() if background and inline and not rebuilding else None
+    setattr(g, _BULK, "background" if child is not None or rebuilding else "deferred")
     try:
         yield
     finally:
@@ -166,8 +178,11 @@ def bulk(background: bool = False) -> Iterator[None]:
             _stop_indexer(*child)
         if inline:
             try:
-                sync()
-                compact_if_needed()
+                if rebuilding:
+                    rebuild(procs=os.cpu_count() or 1)
+                else:
+                    sync()
+                    compact_if_needed()
             except Exception:  # noqa: BLE001 - the change log keeps the changes for the next sync
                 log.exception("indexing after a bulk write failed; the changes stay in the log")
 
