@@ -179,7 +179,7 @@ def bulk(background: bool = False, expected_rows: int = 0) -> Iterator[None]:
         if inline:
             try:
                 if rebuilding:
-                    rebuild(procs=os.cpu_count() or 1)
+                    rebuild(procs=min(os.cpu_count() or 1, 4))  # as `flask reindex`
                 else:
                     sync()
                     compact_if_needed()
