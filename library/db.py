@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
@@ -43,6 +45,24 @@ def is_row_id(value) -> bool:
 def utcnow() -> datetime:
     """Naive UTC now, the form every timestamp column stores."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a list read from the database (resources, the review queue, loans), and how
+    many rows the whole list has."""
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
 
 
 class Base(DeclarativeBase):

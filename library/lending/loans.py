@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -14,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from library import clock, policy
 from library.accounts.models import User
 from library.audit import service as audit
-from library.db import get_session
+from library.db import Page, get_session
 from library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from library.lending.agreements import (
     admins,
@@ -224,20 +223,6 @@ LIST_LOADS = (selectinload(Loan.resource).selectinload(Resource.files), selectin
 LOANS_PAGE = 20
 
 
-@dataclass
-class LoanPage:
-    """A page of loans and how many there are in all."""
-
-    items: list[Loan]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def _school_id(actor: User | None) -> int:
     if actor is None or actor.role != "school" or actor.school_id is None:
         raise PermissionDenied(_("只有帮扶学校账号有借阅记录"))
@@ -257,14 +242,14 @@ def school_loans(actor: User | None, limit: int | None = None, offset: int = 0) 
 
 
 def school_loan_page(actor: User | None, page: int = 1, per_page: int = LOANS_PAGE,
-                     now: datetime | None = None) -> tuple[LoanPage, int]:
+                     now: datetime | None = None) -> tuple[Page[Loan], int]:
     """One page of the school's loans, and how many of all its loans open files today."""
     _now, today = now_and_today(now)
     school_id = _school_id(actor)
     session = get_session()
     total = session.scalar(select(func.count()).select_from(Loan).where(Loan.school_id == school_id)) or 0
     active = session.scalar(select(func.count()).select_from(Loan).where(*_active_clauses(school_id, today))) or 0
-    return LoanPage(school_loans(actor, per_page, (page - 1) * per_page), page, per_page, total), active
+    return Page(school_loans(actor, per_page, (page - 1) * per_page), page, per_page, total), active
 
 
 def _active_clauses(school_id: int, today: date) -> tuple:
@@ -308,11 +293,11 @@ def studio_loans(actor: User | None, limit: int | None = None, offset: int = 0) 
     return [rows[i] for i in ids]
 
 
-def studio_loan_page(actor: User | None, page: int = 1, per_page: int = LOANS_PAGE) -> LoanPage:
+def studio_loan_page(actor: User | None, page: int = 1, per_page: int = LOANS_PAGE) -> Page[Loan]:
     """One page of the studio side's loans (requests first) and how many there are in all."""
     clauses = _studio_clauses(actor)
     total = get_session().scalar(select(func.count()).select_from(Loan).where(*clauses)) or 0
-    return LoanPage(studio_loans(actor, per_page, (page - 1) * per_page), page, per_page, total)
+    return Page(studio_loans(actor, per_page, (page - 1) * per_page), page, per_page, total)
 
 
 def active_school_loans(actor: User | None, now: datetime | None = None) -> list[Loan]:

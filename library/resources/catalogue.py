@@ -32,7 +32,7 @@ from sqlalchemy.orm import aliased, defer, selectinload
 
 from library import policy
 from library.accounts.models import User
-from library.db import get_session
+from library.db import Page, get_session
 from library.resources.models import AWARD_LEVELS, PROJECT_STATUSES, Resource, ResourceFile
 from library.studios.models import Studio
 from search_index import Audience
@@ -53,20 +53,6 @@ _SORT_KEYS: dict[str, tuple[Any, bool]] = {
 # Index fields of the filters the catalogue passes as column values.
 _INDEX_FIELDS = {"subject_code": "subject", "stage_code": "stage", "kind": "kind"}
 PROJECTS_SHOWN = 10  # per status on a studio page; the rest through the search page
-
-
-@dataclass
-class ResourcePage:
-    """A page of a resource list."""
-
-    items: list[Resource]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass
@@ -201,7 +187,7 @@ def _count_in_database(condition: Any, conditions: list[Any], fields: Sequence[s
 def list_resources(
     actor: User | None, *, page: int = 1, per_page: int = 20, sort: str = "newest", exclude_id: int | None = None,
     total: int | None = None, files: bool = True, studio: Studio | None = None, **where: Any,
-) -> ResourcePage:
+) -> Page[Resource]:
     """Resources the actor may see, filtered by column values (subject_code=…, stage_code=…,
     kind=…) and a studio. total: the count when the caller has it (else it is counted);
     files=False leaves the cover files unloaded (for lists without cards)."""
@@ -210,7 +196,7 @@ def list_resources(
     items = _rows(actor, columns, sort, (page - 1) * per_page, per_page, files=files, exclude_id=exclude_id)
     if total is None:
         total = count_visible(actor, studio=studio, **where).total
-    return ResourcePage(items, page, per_page, total)
+    return Page(items, page, per_page, total)
 
 
 def first(actor: User | None, limit: int, *, sort: str = "newest", files: bool = True, **where: Any) -> list[Resource]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from flask import current_app
-from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -13,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from library import policy
 from library.accounts.models import User
 from library.audit import service as audit
-from library.db import get_session, on_commit, utcnow
+from library.db import Page, get_session, on_commit, utcnow
 from library.errors import Conflict, InvalidInput, PermissionDenied
 from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
 from library.resources import claims
@@ -60,22 +59,8 @@ def history(resource: Resource) -> list[ResourceEvent]:
     ))
 
 
-# The review page shows this many waiting resources at a time (the API's queue is not paged).
+# The review page shows this many waiting resources at a time (the API: resources.api.API_QUEUE_PAGE).
 QUEUE_PAGE = 20
-
-
-@dataclass
-class QueuePage:
-    """A page of the review queue: the oldest waiting first."""
-
-    items: list[Resource]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 def _queue_filter(actor: User | None) -> list | None:
@@ -105,13 +90,13 @@ def review_queue(actor: User | None, limit: int | None = None, offset: int = 0) 
     return list(get_session().scalars(stmt))
 
 
-def queue_page(actor: User | None, page: int = 1, per_page: int = QUEUE_PAGE) -> QueuePage:
+def queue_page(actor: User | None, page: int = 1, per_page: int = QUEUE_PAGE) -> Page[Resource]:
     """One page of the review queue and how many wait in all."""
     clauses = _queue_filter(actor)
     if clauses is None:
-        return QueuePage([], 1, per_page, 0)
+        return Page([], 1, per_page, 0)
     total = get_session().scalar(select(func.count()).select_from(Resource).where(*clauses)) or 0
-    return QueuePage(review_queue(actor, per_page, (page - 1) * per_page), page, per_page, total)
+    return Page(review_queue(actor, per_page, (page - 1) * per_page), page, per_page, total)
 
 
 def my_resources(actor: User) -> list[Resource]:
