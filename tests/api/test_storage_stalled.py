@@ -14,8 +14,6 @@ from library.resources.models import Resource
 from tests.support.app import bearer, build_world, upload
 
 
-
-
 def _timed(call):
     start = time.monotonic()
     response = call()
@@ -30,8 +28,12 @@ def test_a_stopped_store_answers_503_quickly_and_pages_stay_up(stalling, sample_
     assert made.status_code == 201, made.get_json()
     resource_id = made.get_json()["id"]
 
+    pages = ("/", "/search?q=分数", f"/resources/{resource_id}", "/api/v1/search?q=分数")
+    for path in pages:  # first requests compile templates and open the index: not what is timed here
+        assert client.get(path).status_code == 200, path
+
     os.kill(server.process.pid, signal.SIGSTOP)
-    for path in ("/", "/search?q=分数", f"/resources/{resource_id}", "/api/v1/search?q=分数"):
+    for path in pages:
         response, seconds = _timed(lambda path=path: client.get(path))
         assert response.status_code == 200, path
         assert seconds <= 1.0, (path, seconds)
