@@ -2,15 +2,53 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request, url_for
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
-from flask_babel import lazy_gettext as _l
+from functools import lru_cache
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from flask import Flask, g, has_app_context, has_request_context, request, url_for
+from flask_babel import Babel, LazyString, format_datetime, format_decimal, get_locale, get_translations, to_user_timezone
+from werkzeug.urls import _urlencode
 
 LOCALES = ("zh_CN", "en")
 COOKIE = "lang"
+
+
+# A page calls gettext a few hundred times (labels, buttons, every card's badges). Flask-Babel
+# finds the locale and its catalogue again on each call; `translations()` keeps them on the
+# request's Flask-Babel namespace, looked up again only when the locale object changes
+# (`force_locale` for a mail in another language swaps it and puts it back).
+def translations():
+    """The gettext catalogue of the current locale (the request's, or the forced one)."""
+    if not has_app_context():
+        return get_translations()
+    space = g.get("_flask_babel")
+    locale = getattr(space, "babel_locale", None)
+    cached = getattr(space, "library_translations", None)
+    if locale is not None and cached is not None and cached[0] is locale:
+        return cached[1]
+    found = get_translations()
+    space = g.get("_flask_babel")  # created by the lookup when it was missing
+    if space is not None:
+        space.library_translations = (getattr(space, "babel_locale", None), found)
+    return found
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """flask_babel.gettext, with the catalogue found once per request."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def _l(string: str, **variables: Any) -> LazyString:
+    """A label translated when shown, in the language of the page showing it."""
+    return LazyString(gettext, string, **variables)
+
 
 KIND_LABELS = {
     "lesson_video": _l("录课视频"),
@@ -63,7 +101,7 @@ def select_locale() -> str:
 
 def is_english() -> bool:
     """Whether the page is shown in English."""
-    return str(get_locale()) == "en"
+    return getattr(get_locale(), "language", None) == "en"
 
 
 def vocab_name(row) -> str:
@@ -108,24 +146,49 @@ def local_datetime(value, style: str = "medium") -> str:
 
 def local_date(value, style: str = "long") -> str:
     """A stored timestamp's date in the page's language ('2024年5月3日' / 'May 3, 2024')."""
-    return format_date(value, style) if value else ""
+    if not value:
+        return ""
+    day = to_user_timezone(value).date() if isinstance(value, dt.datetime) else value
+    return _formatted_date(day, style, get_locale() or Locale.parse("zh_CN"))
+
+
+@lru_cache(maxsize=4096)
+def _formatted_date(day: dt.date, style: str, locale: Locale) -> str:
+    # Babel's pattern formatting costs tens of microseconds; a page of cards shows few dates.
+    return babel_format_date(day, style, locale=locale)
 
 
 def url_here(**updates) -> str:
     """The current page's URL with some query arguments replaced (None removes one)."""
-    args: dict[str, Any] = request.args.to_dict(flat=False)
+    path, query = _here()
+    args = dict(query)
     for name, value in updates.items():
+        if name.startswith("_"):
+            continue
         if value is None:
             args.pop(name, None)
         else:
             args[name] = value if isinstance(value, list) else [value]
-    # The path's own arguments win (`/assessment/2024?year=1`), and url_for's options
-    # (`_external`, `_scheme`, `_anchor` …) are never taken from a query string.
-    path_args = request.view_args or {}
-    args = {name: value for name, value in args.items() if name not in path_args and not name.startswith("_")}
-    if request.endpoint is None or request.endpoint == "static":
-        return url_for("resources.home", **args)
-    return url_for(request.endpoint, **path_args, **args)
+    pairs = [(name, item) for name, values in args.items() for item in values if item is not None]
+    return f"{path}?{_urlencode(pairs)}" if pairs else path
+
+
+def _here() -> tuple[str, dict[str, list[Any]]]:
+    """The current page's path (as url_for builds it) and its query arguments, worked out once
+    per request: a search page links its facets, sorts and pages through url_here ~60 times.
+    The path's own arguments win (`/assessment/2024?year=1`), and url_for's options
+    (`_external`, `_scheme`, `_anchor` …) are never taken from a query string."""
+    cached = g.get("_url_here")
+    if cached is None:
+        path_args = request.view_args or {}
+        query = {name: values for name, values in request.args.lists()
+                 if name not in path_args and not name.startswith("_")}
+        if request.endpoint is None or request.endpoint == "static":
+            path = url_for("resources.home")
+        else:
+            path = url_for(request.endpoint, **path_args)
+        cached = g._url_here = (path, query)
+    return cached
 
 
 def _remember_lang(response):
@@ -142,6 +205,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
     Babel(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # Flask-Babel's, catalogue found once
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
     app.after_request(_remember_lang)
     app.jinja_env.globals.update(
         KIND_LABELS=KIND_LABELS,
