@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from flask import Flask, g, has_app_context, has_request_context, request, url_for
-from flask_babel import Babel, LazyString, format_datetime, format_decimal, get_locale, get_translations, to_user_timezone
+from flask_babel import Babel, LazyString, format_datetime, format_decimal, get_locale, get_translations
 from werkzeug.urls import _urlencode
+
+from library import clock
 
 LOCALES = ("zh_CN", "en")
 COOKIE = "lang"
@@ -148,7 +148,10 @@ def local_date(value, style: str = "long") -> str:
     """A stored timestamp's date in the page's language ('2024年5月3日' / 'May 3, 2024')."""
     if not value:
         return ""
-    day = to_user_timezone(value).date() if isinstance(value, dt.datetime) else value
+    if isinstance(value, dt.datetime):  # stored as naive UTC; the day is the county's
+        day = value.astimezone(clock.zone()).date() if value.tzinfo else clock.local_day(value)
+    else:
+        day = value
     return _formatted_date(day, style, get_locale() or Locale.parse("zh_CN"))
 
 
