@@ -39,6 +39,11 @@ def file_json(row: ResourceFile, loan=None) -> dict:
     return data
 
 
+def resource_url(row: Resource) -> str:
+    """The resource page's absolute URL (the API's `url`)."""
+    return url_for("resources.resource", resource_id=row.id, _external=True)
+
+
 def resource_json(row: Resource) -> dict:
     """Every DESIGN.md field of a resource, with its files."""
     loan = None
@@ -69,6 +74,6 @@ def resource_json(row: Resource) -> dict:
         "status": row.status,
         "download_count": row.download_count,
         "created_at": utc_time(row.created_at),
-        "url": url_for("resources.resource", resource_id=row.id, _external=True),
+        "url": resource_url(row),
         "files": [file_json(f, loan) for f in row.files],
     }

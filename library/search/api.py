@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from library.accounts.auth import current_actor
-from library.resources.serialise import resource_json
+from library.resources.serialise import resource_url
 from library.search import service as search
 from library.search.schemas import SearchQuery, SearchResults
 from library.web.api import api
@@ -33,7 +33,7 @@ def search_resources(query: SearchQuery):
                 "year": row.year,
                 "award_level": row.award_level,
                 "highlight": highlights,
-                "url": resource_json(row)["url"],
+                "url": resource_url(row),  # not resource_json: its files and loans are not shown here
             }
             for row, highlights in page.hits
         ],
