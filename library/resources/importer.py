@@ -25,7 +25,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 
 from library.accounts.models import User
-from library.db import get_session
+from library.db import get_session, refresh_statistics
 from library.errors import DomainError, InvalidInput
 from library.resources import service as resources
 from library.resources.schemas import ManifestRow
@@ -41,6 +41,8 @@ FIELDS = (
 )
 
 BATCH_SIZE = 500  # rows a transaction (and a search-index commit)
+# The tables an import fills; their planner statistics are refreshed at the end (PostgreSQL).
+BULK_TABLES = ("resources", "resource_files", "storage_claims", "jobs", "change_log")
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,8 @@ def import_manifest(path: Path, actor: User, *, dry_run: bool = False, batch_siz
     else:
         with indexing.bulk(background=background_index, expected_rows=expected_rows):
             report = importer.run(read_manifest(path))
+        if report.imported:
+            refresh_statistics(*BULK_TABLES)
     if report.error is not None and not report.rows:
         raise ManifestError(report.error)
     return report

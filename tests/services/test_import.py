@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from library.accounts import service as accounts
 from library.db import get_session
@@ -288,6 +288,10 @@ def test_import_on_postgresql(pg_url, tmp_path, sample_dir):
         assert "4 imported, 1 refused" in result.output and "refused   line 4: 坏:" in result.output
         state = _state(app)
         assert (state["resources"], state["objects"], state["claims"], state["indexed"]) == (4, 3, 0, 4)
+        with app.app_context():  # the planner's figures are the imported table's, not an empty one's
+            planned = dict(get_session().execute(text(
+                "SELECT relname, reltuples FROM pg_class WHERE relname IN ('resources', 'resource_files')")).all())
+        assert planned == {"resources": 4, "resource_files": 4}, planned
     finally:
         app.extensions["db_engine"].dispose()
 
