@@ -42,7 +42,7 @@ FIELDS = (
 
 BATCH_SIZE = 500  # rows a transaction (and a search-index commit)
 # The tables an import fills; their planner statistics are refreshed at the end (PostgreSQL).
-BULK_TABLES = ("resources", "resource_files", "storage_claims", "jobs", "change_log")
+BULK_TABLES = ("resources", "resource_files", "resource_events", "audit_log", "storage_claims", "jobs", "change_log")
 
 
 @dataclass(frozen=True)
