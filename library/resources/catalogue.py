@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Integer, case, func, select
-from sqlalchemy.orm import aliased, defer, selectinload
+from sqlalchemy import Integer, func, literal, select, union_all
+from sqlalchemy.orm import defer, lazyload, selectinload
 
 from library import policy
 from library.accounts.models import User
@@ -210,16 +210,38 @@ def kind_counts(actor: User | None, studio: Studio) -> dict[str, int]:
 
 
 def award_wall(actor: User | None, studio_id: int, limit: int = 12) -> list[Resource]:
-    """A studio's award-winning outputs, highest level first, then newest (one studio's award
-    rows are sorted, never the library's)."""
-    rank = case({level: i for i, level in enumerate(AWARD_LEVELS)}, value=Resource.award_level,
-                else_=len(AWARD_LEVELS))
+    """A studio's award-winning outputs, highest level first, then newest.
+
+    One statement: per level the newest `limit` (each an ORDER BY … LIMIT over
+    (studio_id, award_level, year, id), migration 0012), joined in level order and cut at
+    `limit`; the wall shows no studio, subject or stage, so none is joined in."""
+    newest = _newest_per_group(actor, studio_id, Resource.award_level, AWARD_LEVELS, limit)
     return list(get_session().scalars(
         select(Resource)
-        .where(policy.visible_clause(actor), Resource.studio_id == studio_id, Resource.award_level.is_not(None))
-        .order_by(rank, Resource.year.desc(), Resource.id.desc())
+        .join(newest, newest.c.rid == Resource.id)
+        .options(lazyload(Resource.studio), lazyload(Resource.subject), lazyload(Resource.stage))
+        .order_by(newest.c.rank, Resource.year.desc(), Resource.id.desc())
         .limit(limit)
-    ).unique())
+    ))
+
+
+def _newest_per_group(actor: User | None, studio_id: int, column: Any, values: Sequence[str | None],
+                      limit: int, *where: Any) -> Any:
+    """(rid, rank) of the newest `limit` visible resources of a studio for each value of column
+    (None: the column is empty), rank being the value's place in `values`: a UNION ALL of one
+    index range each, so its cost is the groups', not the studio's size."""
+    visible = policy.visible_clause(actor)
+    parts = []
+    for rank, value in enumerate(values):
+        match = column.is_(None) if value is None else column == value
+        parts.append(select(
+            select(Resource.id.label("rid"), literal(rank).label("rank"))
+            .where(Resource.studio_id == studio_id, match, *where, visible)
+            .order_by(Resource.year.desc(), Resource.id.desc())
+            .limit(limit)
+            .subquery()
+        ))
+    return union_all(*parts).subquery()
 
 
 @dataclass
@@ -231,30 +253,31 @@ class ProjectGroup:
 
 
 def projects_by_status(actor: User | None, studio_id: int, shown: int = PROJECTS_SHOWN) -> dict[str, ProjectGroup]:
-    """A studio's research projects grouped by status (立项, 在研, 结题), each group newest first:
-    at most `shown` of each (one statement, a window over this studio's projects), with its size."""
-    status = func.coalesce(Resource.project_status, "")
-    ranked = (
-        select(
-            Resource.id.label("rid"),
-            func.row_number().over(partition_by=status, order_by=(Resource.year.desc(), Resource.id.desc())).label("n"),
-            func.count().over(partition_by=status).label("size"),
-        )
-        .where(policy.visible_clause(actor), Resource.studio_id == studio_id, Resource.kind == "research_project")
-        .subquery()
+    """A studio's research projects grouped by status (立项, 在研, 结题; then those without one),
+    each group newest first: at most `shown` of each (one statement, an index range per status
+    over (studio_id, kind, project_status, year, id), migration 0012), with its size (one count
+    per status from the same index)."""
+    session = get_session()
+    is_project = Resource.kind == "research_project"
+    statuses: list[str | None] = [*PROJECT_STATUSES, None]
+    newest = _newest_per_group(actor, studio_id, Resource.project_status, statuses, shown, is_project)
+    rows = session.scalars(
+        select(Resource)
+        .join(newest, newest.c.rid == Resource.id)
+        .options(lazyload(Resource.studio), lazyload(Resource.subject), lazyload(Resource.stage))
+        .order_by(newest.c.rank, Resource.year.desc(), Resource.id.desc())
     )
-    row = aliased(Resource)
-    rows = get_session().execute(
-        select(row, ranked.c.size)
-        .join(ranked, ranked.c.rid == row.id)
-        .where(ranked.c.n <= shown)
-        .order_by(row.year.desc(), row.id.desc())
-    ).unique()
-    groups: dict[str, ProjectGroup] = {s: ProjectGroup([], 0) for s in PROJECT_STATUSES}
-    for resource, size in rows:
-        group = groups.setdefault(resource.project_status or "", ProjectGroup([], 0))
-        group.items.append(resource)
-        group.total = size
+    groups: dict[str, ProjectGroup] = {s or "": ProjectGroup([], 0) for s in statuses}
+    for resource in rows:
+        groups[resource.project_status or ""].items.append(resource)
+    sizes = session.execute(
+        select(Resource.project_status, func.count())
+        .where(Resource.studio_id == studio_id, is_project, policy.visible_clause(actor))
+        .group_by(Resource.project_status)
+    ).all()
+    for status, size in sizes:
+        if (status or "") in groups:
+            groups[status or ""].total += int(size)
     return {s: group for s, group in groups.items() if group.items}
 
 

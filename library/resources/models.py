@@ -95,6 +95,10 @@ class Resource(Base):
               "project_level", "project_status"),
         # … and the review queue, oldest first.
         Index("ix_resources_status_updated", "status", "updated_at"),
+        # A studio page's award wall and research projects (0012): the newest of each award level
+        # and of each project status, one index range each (catalogue.award_wall, projects_by_status).
+        Index("ix_resources_studio_award_year", "studio_id", "award_level", "year", "id"),
+        Index("ix_resources_studio_kind_project_year", "studio_id", "kind", "project_status", "year", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
