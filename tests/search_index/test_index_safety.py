@@ -221,3 +221,20 @@ def test_searches_stay_whole_while_batches_and_a_compaction_run(
     assert not errors, errors
     assert compactions >= 2
     assert index.search("分数新课例", audience=ADMIN).total == 3 * (MAX_SEGMENTS + 1)
+
+
+def test_compaction_merges_the_small_segments_not_the_library(
+    index: SearchIndex, changelog: ChangeLog
+) -> None:
+    """After a rebuild on two cores the index is two large segments; the uploads that follow merge
+    among themselves (a merge of the whole library took minutes at 100k), and every document
+    stays findable."""
+    index.rebuild((resource(i, f"课例{i} 分数") for i in range(1, 401)), 0, procs=2)
+    large = index.segment_count()
+    assert large == 2
+    one_batch_each(index, changelog, [resource(1000 + i, f"新上传{i} 分数") for i in range(MAX_SEGMENTS)])
+    assert index.needs_compaction()
+    assert index.compact()
+    assert index.segment_count() == large + 1  # the two halves kept, the uploads merged into one
+    assert index.search("分数", audience=ADMIN, per_page=1).total == 400 + MAX_SEGMENTS
+    assert index.doc_count() == 400 + MAX_SEGMENTS
