@@ -43,7 +43,17 @@ log = logging.getLogger(__name__)
 
 # Our flock already serialises writers; Whoosh's own lock only guards against strangers.
 WRITER_TIMEOUT_SECONDS = 60.0
+# A rebuild's Whoosh writers buffer postings in memory up to `limitmb` (Whoosh's estimate of
+# their size) before sorting them into a run on disk. Measured (bench.importing, 30k rows, 2
+# processes), a writer process's resident memory grows about 1.3 x its limit, on top of the ~245
+# MiB every process of the app holds (jieba's dictionary and pypinyin's tables, which the
+# sub-writers inherit from the process that forks them, and need): 256 MB each peaked at 582 MiB,
+# 128 at 405, 64 at 321, at the same rate. So REBUILD_LIMIT_MB is the budget of all the writer
+# processes together, split between them, and no one gets more than REBUILD_PROCESS_LIMIT_MB
+# (a single-process rebuild — a sync repairing a damaged index, `reindex --procs 1` — included).
 REBUILD_LIMIT_MB = 256
+REBUILD_PROCESS_LIMIT_MB = 128
+REBUILD_MIN_LIMIT_MB = 16
 # Change-log batches commit without merging (a merge deletes the merged segments' files, which a
 # searcher in another process may not have opened yet); past this many segments a compaction
 # merges them in a new generation beside the live one.
@@ -114,6 +124,13 @@ def _read_schema_version(searcher: Searcher) -> int:
     """The schema version the generation was built with (1 for generations before it was kept)."""
     meta = searcher.document(id=META_ID)
     return int(meta.get("schema_version") or 1) if meta else 1
+
+
+def rebuild_limit_mb(procs: int) -> int:
+    """The posting buffer (MB, Whoosh's `limitmb`) of each writer process of a rebuild in procs
+    processes: REBUILD_LIMIT_MB split between them, at most REBUILD_PROCESS_LIMIT_MB each."""
+    share = REBUILD_LIMIT_MB // max(1, procs)
+    return max(REBUILD_MIN_LIMIT_MB, min(REBUILD_PROCESS_LIMIT_MB, share))
 
 
 def _writer(ix: FileIndex, **options: object) -> IndexWriter:
@@ -347,7 +364,8 @@ class SearchIndex:
         """
         with self._generations.building() as generation:
             ix = create_in(str(generation), self._schema)
-            options: dict[str, object] = {"limitmb": REBUILD_LIMIT_MB}
+            # With procs > 1, Whoosh's MpWriter gives every sub-writer the same options.
+            options: dict[str, object] = {"limitmb": rebuild_limit_mb(procs)}
             if procs > 1:
                 options.update(procs=procs, multisegment=True)
             writer = _writer(ix, **options)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import search_index.index as index_module
 from search_index import Audience, ResourceDocument, SearchIndex
 from tests.search_index.search_corpus import ChangeLog, resource, small_corpus
 
@@ -115,6 +116,37 @@ def test_rebuild_with_two_processes(tmp_path: Path, changelog: ChangeLog) -> Non
     assert ix.doc_count() == 60
     assert ix.applied_seq() == 60
     assert ix.search("分数", audience=ADMIN, per_page=5).total == 60
+    ix.close()
+
+
+def test_the_rebuild_memory_budget_is_split_between_its_writer_processes() -> None:
+    """Each forked sub-writer holds its own posting buffer on top of what it inherits (jieba's
+    dictionary): the budget is for all of them together, capped for one (issue 15: ≤ 500 MiB)."""
+    assert index_module.rebuild_limit_mb(1) == index_module.REBUILD_PROCESS_LIMIT_MB == 128
+    assert index_module.rebuild_limit_mb(2) == 128
+    assert index_module.rebuild_limit_mb(4) == 64
+    for procs in range(1, 17):
+        limit = index_module.rebuild_limit_mb(procs)
+        assert index_module.REBUILD_MIN_LIMIT_MB <= limit <= index_module.REBUILD_PROCESS_LIMIT_MB
+        assert limit * procs <= index_module.REBUILD_LIMIT_MB
+
+
+def test_a_rebuild_whose_buffers_spill_into_runs_on_disk_keeps_every_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A budget of 1 MB a writer process: each sub-writer sorts runs to disk and merges
+    them when it finishes its segment."""
+    monkeypatch.setattr(index_module, "REBUILD_LIMIT_MB", 2)
+    monkeypatch.setattr(index_module, "REBUILD_MIN_LIMIT_MB", 1)
+    assert index_module.rebuild_limit_mb(2) == 1
+    ix = SearchIndex(tmp_path / "home")
+    docs = [resource(i, f"分数教学第{i}课", abstract=f"认识几分之一，第{i}个折纸活动。" * 8,
+                     body="用分蛋糕理解分数的意义。" * 30) for i in range(1, 401)]  # fmt: skip
+    ix.rebuild(docs, applied_seq=400, procs=2)
+    assert ix.doc_count() == 400
+    assert ix.document_ids() == set(range(1, 401))
+    assert ix.search("分数", audience=ADMIN, per_page=5).total == 400
+    assert [h.id for h in ix.search("第237个折纸活动", audience=ADMIN, per_page=1).hits] == [237]
     ix.close()
 
 
