@@ -134,6 +134,21 @@ def pg_app(tmp_path, pg_url):
     app.extensions["db_engine"].dispose()
 
 
+def _pg_plan(engine, statement: str, parameters: object) -> str:
+    """EXPLAIN of the statement with sequential scans off (on a handful of rows PostgreSQL
+    rightly prefers them; the question is whether an index can serve the statement)."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {statement}", parameters)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        raw.rollback()
+    finally:
+        raw.close()
+    return plan
+
+
 def test_postgresql_serves_the_lists_from_an_index(pg_app):
     """With sequential scans off (on a handful of rows PostgreSQL rightly prefers them), every
     published list is an index scan in the list's order: no Sort of the visible rows."""
@@ -142,15 +157,7 @@ def test_postgresql_serves_the_lists_from_an_index(pg_app):
     for visitor in VISITORS:
         for name in LISTS:
             for statement, parameters in _list_statements(pg_app, visitor, name):
-                raw = engine.raw_connection()
-                try:
-                    cursor = raw.cursor()
-                    cursor.execute("SET LOCAL enable_seqscan = off")
-                    cursor.execute(f"EXPLAIN {statement}", parameters)
-                    plan = "\n".join(row[0] for row in cursor.fetchall())
-                    raw.rollback()
-                finally:
-                    raw.close()
+                plan = _pg_plan(engine, statement, parameters)
                 shown = f"{name} for {visitor or 'anonymous'}:\n{statement}\n{plan}"
                 if "Seq Scan on resources" in plan:
                     problems.append(shown)
@@ -205,15 +212,7 @@ def test_postgresql_reads_a_studio_groups_from_an_index(pg_app):
     for visitor in VISITORS:
         for name, (_list, index) in GROUPS.items():
             for statement, parameters in _group_statements(pg_app, visitor, name):
-                raw = engine.raw_connection()
-                try:
-                    cursor = raw.cursor()
-                    cursor.execute("SET LOCAL enable_seqscan = off")
-                    cursor.execute(f"EXPLAIN {statement}", parameters)
-                    plan = "\n".join(row[0] for row in cursor.fetchall())
-                    raw.rollback()
-                finally:
-                    raw.close()
+                plan = _pg_plan(engine, statement, parameters)
                 groups = re.findall(rf"Limit .*\n\s*->  Index Scan Backward using {index} on resources", plan)
                 # Every level, every status (the few projects without one: any index).
                 if "Seq Scan on resources" in plan or len(groups) < (5 if name == "award wall" else 3):
