@@ -6,17 +6,18 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from flask import Flask, g, has_app_context, has_request_context, request, url_for
 from flask_babel import Babel, LazyString, format_datetime, format_decimal, get_locale, get_translations
-from werkzeug.urls import _urlencode
 
 from library import clock
 
 LOCALES = ("zh_CN", "en")
 COOKIE = "lang"
+QUERY_SAFE = "!$'()*,/:;?@"
 
 
 # A page calls gettext a few hundred times (labels, buttons, every card's badges). Flask-Babel
@@ -173,7 +174,8 @@ def url_here(**updates) -> str:
         else:
             args[name] = value if isinstance(value, list) else [value]
     pairs = [(name, item) for name, values in args.items() for item in values if item is not None]
-    return f"{path}?{_urlencode(pairs)}" if pairs else path
+    # Encoded as url_for encodes query arguments (Werkzeug keeps these characters as they are).
+    return f"{path}?{urlencode(pairs, safe=QUERY_SAFE)}" if pairs else path
 
 
 def _here() -> tuple[str, dict[str, list[Any]]]:
@@ -181,7 +183,7 @@ def _here() -> tuple[str, dict[str, list[Any]]]:
     per request: a search page links its facets, sorts and pages through url_here ~60 times.
     The path's own arguments win (`/assessment/2024?year=1`), and url_for's options
     (`_external`, `_scheme`, `_anchor` …) are never taken from a query string."""
-    cached = g.get("_url_here")
+    cached = request.environ.get("library.url_here")  # per request (g may outlive one in tests)
     if cached is None:
         path_args = request.view_args or {}
         query = {name: values for name, values in request.args.lists()
@@ -190,7 +192,7 @@ def _here() -> tuple[str, dict[str, list[Any]]]:
             path = url_for("resources.home")
         else:
             path = url_for(request.endpoint, **path_args)
-        cached = g._url_here = (path, query)
+        cached = request.environ["library.url_here"] = (path, query)
     return cached
 
 

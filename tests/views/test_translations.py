@@ -49,3 +49,11 @@ def test_card_dates_are_the_county_calendar_day(app):
     with app.test_request_context("/?lang=en"):
         assert local_date(late_evening_utc) == "May 3, 2024"
         assert local_date(late_evening_utc.replace(tzinfo=dt.UTC), "medium") == "May 3, 2024"
+
+
+def test_url_here_belongs_to_its_own_request(app):
+    with app.app_context():  # one app context (and g) around two requests, as in a test or a job
+        with app.test_request_context("/search?q=分数&page=2"):
+            assert url_here(page=None) == "/search?q=%E5%88%86%E6%95%B0"
+        with app.test_request_context("/studios/?stage=junior"):
+            assert url_here(stage=None) == "/studios/"
