@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Integer, func, literal, select, union_all
-from sqlalchemy.orm import defer, lazyload, selectinload
+from sqlalchemy.orm import defaultload, defer, lazyload, selectinload
 
 from library import policy
 from library.accounts.models import User
@@ -87,10 +87,17 @@ def _where(where: Mapping[str, Any], *, indexed: bool = True) -> list[Any]:
             for name, value in where.items() if value is not None]
 
 
-def card_options() -> Any:
+# A listed resource shows its studio's name, never the studio's own subject and stage: joined
+# in as well (Studio.subject and .stage are joined eagerly), they made every list statement a
+# five-table join whose planning took 3.3 ms on PostgreSQL against 0.3 ms to run it (at 100k).
+LISTED = (defaultload(Resource.studio).lazyload(Studio.subject), defaultload(Resource.studio).lazyload(Studio.stage))
+
+
+def card_options() -> tuple[Any, ...]:
     """Cards show the cover file: load every row's files in one statement (their extracted text
-    stays in the database; `derive_error`, short, is loaded: the API answer shows it)."""
-    return selectinload(Resource.files).options(defer(ResourceFile.text))
+    stays in the database; `derive_error`, short, is loaded: the API answer shows it); and the
+    studio without its subject and stage (LISTED)."""
+    return (selectinload(Resource.files).options(defer(ResourceFile.text)), *LISTED)
 
 
 def _rows(
@@ -103,7 +110,7 @@ def _rows(
     parts their first offset + limit ids are merged here and the page's rows read by id."""
     session = get_session()
     order = PAGE_SORTS.get(sort, PAGE_SORTS["newest"])
-    options = [card_options()] if files else []
+    options = [*card_options()] if files else [*LISTED]
     other = [Resource.id != exclude_id] if exclude_id is not None else []
     branches = _branches(actor)
     if len(branches) == 1:

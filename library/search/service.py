@@ -56,7 +56,7 @@ def search(actor: User | None, asked: SearchQuery) -> SearchPage:
         raise Unavailable(_("搜索索引正在修复，请稍后再试。")) from error
     ids = [hit.id for hit in result.hits]
     rows = {r.id: r for r in get_session().scalars(
-        select(Resource).where(Resource.id.in_(ids)).options(card_options())).unique()}
+        select(Resource).where(Resource.id.in_(ids)).options(*card_options())).unique()}
     hits = [
         (rows[hit.id], hit.highlights)
         for hit in result.hits
