@@ -72,8 +72,8 @@ class SearchIndexDamaged(RuntimeError):
 def _compaction_policy(writer: IndexWriter, segments: list[Any]) -> list[Any]:
     """A Whoosh merge policy, tiered so that a merge costs what the small segments hold, not the
     library: from the smallest segment up, each joins the merge while it holds no more than four
-    times what is merged so far (the two smallest always do); the first that is much larger, and every larger one, is kept
-    (after a rebuild on two cores the index is two halves of 50,000: a handful of new uploads
+    times what is merged so far (the two smallest always do); the first that is much larger, and
+    every larger one, is kept (after a rebuild on two cores the index is two halves of 50,000: a handful of new uploads
     merge among themselves, not with 100,000 documents, which took minutes in the worker). A
     segment that has lost a fifth of its documents to deletions is always merged (rewritten
     without them). Returns the segments kept as they are."""

@@ -223,13 +223,16 @@ def award_wall(actor: User | None, studio_id: int, limit: int = 12) -> list[Reso
     (studio_id, award_level, year, id), migration 0012), joined in level order and cut at
     `limit`; the wall shows no studio, subject or stage, so none is joined in."""
     newest = _newest_per_group(actor, studio_id, Resource.award_level, AWARD_LEVELS, limit)
-    return list(get_session().scalars(
-        select(Resource)
-        .join(newest, newest.c.rid == Resource.id)
-        .options(lazyload(Resource.studio), lazyload(Resource.subject), lazyload(Resource.stage))
-        .order_by(newest.c.rank, Resource.year.desc(), Resource.id.desc())
-        .limit(limit)
-    ))
+    return list(get_session().scalars(_rows_of(newest).limit(limit)))
+
+
+def _rows_of(newest: Any) -> Any:
+    """The resources _newest_per_group picked, group by group, newest first; without their
+    studio, subject and stage (neither the wall nor the project list shows them)."""
+    return (select(Resource)
+            .join(newest, newest.c.rid == Resource.id)
+            .options(lazyload(Resource.studio), lazyload(Resource.subject), lazyload(Resource.stage))
+            .order_by(newest.c.rank, Resource.year.desc(), Resource.id.desc()))
 
 
 def _newest_per_group(actor: User | None, studio_id: int, column: Any, values: Sequence[str | None],
@@ -268,12 +271,7 @@ def projects_by_status(actor: User | None, studio_id: int, shown: int = PROJECTS
     is_project = Resource.kind == "research_project"
     statuses: list[str | None] = [*PROJECT_STATUSES, None]
     newest = _newest_per_group(actor, studio_id, Resource.project_status, statuses, shown, is_project)
-    rows = session.scalars(
-        select(Resource)
-        .join(newest, newest.c.rid == Resource.id)
-        .options(lazyload(Resource.studio), lazyload(Resource.subject), lazyload(Resource.stage))
-        .order_by(newest.c.rank, Resource.year.desc(), Resource.id.desc())
-    )
+    rows = session.scalars(_rows_of(newest))
     groups: dict[str, ProjectGroup] = {s or "": ProjectGroup([], 0) for s in statuses}
     for resource in rows:
         groups[resource.project_status or ""].items.append(resource)
