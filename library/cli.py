@@ -21,6 +21,7 @@ from library.jobs import service as jobs
 from library.lending import cli as lending_cli
 from library.search import indexing
 from library.studios import service as studios
+from library.textbooks import service as textbooks
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def upgrade_database() -> None:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     studios.seed_vocabularies()
+    textbooks.seed_editions()
     from library.assessment.indicators import seed_indicators
 
     seed_indicators()

@@ -13,3 +13,4 @@ from library.resources import models as resources  # noqa: F401
 from library.search import models as search  # noqa: F401
 from library.stats import models as stats  # noqa: F401
 from library.studios import models as studios  # noqa: F401
+from library.textbooks import models as textbooks  # noqa: F401

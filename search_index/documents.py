@@ -28,6 +28,15 @@ class ResourceDocument:
     downloads: int = 0
     studio_name: str = ""  # shown names, searchable and typed in pinyin (王丽数学工作室 → wlsx…)
     subject_name: str = ""  # 数学; the code stays in `subject` for filters
+    # Where it sits in a textbook, as codes for filters (grade p3, edition pep, volume upper, unit 3)
+    # and as the words a teacher reads (人教版 三年级 上册 第三单元 测量), searchable with the names.
+    grade: str = ""
+    edition: str = ""
+    volume: str = ""
+    unit: int | None = None
+    textbook_words: str = ""
+    project_level: str | None = None
+    project_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,3 +84,13 @@ class SearchResult:
     match: str = "all"
     did_you_mean: str | None = None
     related: list[str] = field(default_factory=list)
+    understood: list[Understood] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """A typed word the search took as a filter: 初中 → ("stage", "junior")."""
+
+    word: str
+    field: str
+    value: str

@@ -32,6 +32,7 @@ from search_index.schema import (
 )
 from search_index.querying import filter_query
 from search_index.search import empty_result, run_search
+from search_index.understanding import Vocabulary
 from search_index.searchers import (
     SearcherPool,
     generation_in_use,
@@ -403,8 +404,11 @@ class SearchIndex:
         per_page: int = 20,
         sort: str = "relevance",
         facets: bool = True,
+        vocabulary: Vocabulary | None = None,
     ) -> SearchResult:
         """Search the live generation as audience sees it; empty q means every visible resource.
+
+        vocabulary: the words to understand as filters (search_index.understanding).
 
         facets=False skips the facet counts (their dict is then empty), for callers that
         show none.
@@ -431,6 +435,7 @@ class SearchIndex:
                         per_page=per_page,
                         sort=sort,
                         facets=facets,
+                        vocabulary=vocabulary,
                     )
             except (SearchIndexDamaged, RuntimeError) as error:
                 if isinstance(error, SearchIndexDamaged) or "closed" in str(error):

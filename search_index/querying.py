@@ -8,7 +8,11 @@ The query language, deliberately small and never an error:
 - ``-word`` or ``-"…"`` excludes resources that match it;
 - ``field:value`` restricts: ``title:``, ``keywords:``, ``abstract:``, ``body:``, ``author:`` to one
   text field; ``subject:math``, ``stage:``, ``kind:``, ``studio:``, ``year:``, ``award:`` filter
-  like the facets. Anything else is searched as plain words.
+  like the facets (and ``grade:``, ``edition:``, ``volume:``, ``unit:``, ``project_level:``,
+  ``project_status:``). Anything else is searched as plain words.
+
+Words that name a filter value (初中, 物理, 人教版 …) are turned into filters afterwards, by
+search_index.understanding, with the vocabulary the app passes in.
 """
 
 from __future__ import annotations
@@ -36,9 +40,13 @@ from search_index.schema import (
 
 MAX_QUERY_CHARS = 200
 MAX_CLAUSES = 12
-FILTER_FIELDS: tuple[str, ...] = ("subject", "stage", "kind", "studio", "award_level", "year")
+FILTER_FIELDS: tuple[str, ...] = (
+    "subject", "stage", "kind", "studio", "award_level", "year",
+    "grade", "edition", "volume", "unit", "project_level", "project_status",
+)  # fmt: skip
 SYNONYM_WEIGHT = 0.6
 SPLIT_WEIGHT = 0.5
+OPTIONAL_WEIGHT = 0.2  # an understood word's text match, beside the words that must match
 EXACT_TITLE_BOOST = 1000.0
 
 # Typed names of the restricting prefixes → the index field they restrict.
@@ -52,6 +60,8 @@ TEXT_PREFIXES = {
 FILTER_PREFIXES = {
     "subject": "subject", "stage": "stage", "kind": "kind", "studio": "studio",
     "year": "year", "award": "award_level", "award_level": "award_level",
+    "grade": "grade", "edition": "edition", "volume": "volume", "unit": "unit",
+    "project_level": "project_level", "project_status": "project_status",
 }  # fmt: skip
 # Words too common to require: dropped from a query that has other words.
 STOP_WORDS = frozenset(
@@ -69,6 +79,7 @@ class Clause:
     words: list[str]
     phrase: bool = False
     field: str | None = None
+    chunk: int | None = None  # which bare typed chunk the word came from (understanding joins them)
 
     @property
     def text(self) -> str:
@@ -84,15 +95,19 @@ class ParsedQuery:
     excluded: list[Clause] = field(default_factory=list)
     filters: dict[str, list[str]] = field(default_factory=dict)
     plain: str = ""  # the positive free text, for the exact-title match
+    # Words taken as filters (search_index.understanding) still rank: a match is a bonus.
+    optional: list[Clause] = field(default_factory=list)
+    # Every bare word as typed, stop words too, with its chunk: what understanding reads (中 班).
+    bare: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.required or self.excluded or self.filters)
+        return not (self.required or self.excluded or self.filters or self.optional)
 
     def highlight_words(self) -> list[str]:
         """The words to mark in results: typed words, their synonyms and phrases whole."""
         found: list[str] = []
-        for clause in self.required:
+        for clause in [*self.required, *self.optional]:
             if clause.phrase and len(clause.words) > 1:
                 found.append(clause.text.strip('"'))
                 continue
@@ -119,7 +134,7 @@ def parse(text: str) -> ParsedQuery:
     """Take a typed query apart; never raises."""
     parsed = ParsedQuery()
     plain: list[str] = []
-    for match in _CHUNK.finditer(clean_query_text(text)):
+    for number, match in enumerate(_CHUNK.finditer(clean_query_text(text))):
         negative, prefix, quoted, bare = match.groups()
         if bare in OPERATORS and not prefix:
             continue  # teachers type words, not boolean syntax
@@ -140,7 +155,10 @@ def parse(text: str) -> ParsedQuery:
             parsed.required.append(Clause(found, phrase=True, field=restrict))
             plain.append(value)
         else:
-            parsed.required.extend(Clause([w], field=restrict) for w in found)
+            bare_chunk = number if restrict is None and not key else None
+            parsed.required.extend(Clause([w], field=restrict, chunk=bare_chunk) for w in found)
+            if bare_chunk is not None:
+                parsed.bare.extend((number, w) for w in found)
             plain.append(value)
     content = [c for c in parsed.required if c.phrase or c.words[0] not in STOP_WORDS]
     if content:
@@ -267,6 +285,10 @@ def user_query(parsed: ParsedQuery, *, match: str = "all", wide: bool = True) ->
         main = query.And([main, *restrictions])
     if parsed.excluded:
         main = query.AndNot(main, query.Or([clause_query(c) for c in parsed.excluded]))
+    if parsed.optional:
+        # Weak: the filter already chose them; their words only order what the text found.
+        bonus = query.Or([clause_query(c, wide=False) for c in parsed.optional], boost=OPTIONAL_WEIGHT)
+        main = query.AndMaybe(main, bonus)
     if parsed.required and parsed.plain:
         title = query.Term(EXACT_TITLE_FIELD, exact_title(parsed.plain), boost=EXACT_TITLE_BOOST)
         main = query.AndMaybe(main, title)

@@ -17,7 +17,9 @@ from search_index.documents import ResourceDocument
 # 3: rid, created, downloads and boost are columns only (no index terms); n-grams of title and
 #    keywords only (the abstract's words are in its word field); field lengths of titles only.
 # 4: segments carry a postings sidecar; positions packed (search_index.codec).
-SCHEMA_VERSION = 4
+# 5: textbook positions (grade, edition, volume, unit) and project level/status as filter fields;
+#    the textbook's words with the names.
+SCHEMA_VERSION = 5
 
 # Word fields (jieba search mode) and the query-time weight of a match in each: a title or keyword
 # match is worth more than one in the abstract, and that more than one in the body text.
@@ -54,6 +56,12 @@ KEYWORD_FIELDS: tuple[str, ...] = (
     "award_level",
     "visibility",
     "status",
+    "grade",
+    "edition",
+    "volume",
+    "unit",
+    "project_level",
+    "project_status",
 )
 
 # Text extracted from files can be long: this much of it is indexed and stored, the same amount,
@@ -136,7 +144,7 @@ def document_fields(doc: ResourceDocument) -> dict[str, Any]:
         "title": doc.title,
         "keywords": keywords,
         "authors": ", ".join(doc.authors),
-        "names": "\n".join(n for n in (doc.studio_name, doc.subject_name) if n),
+        "names": "\n".join(n for n in (doc.studio_name, doc.subject_name, doc.textbook_words) if n),
         "abstract": doc.abstract,
         "body": doc.body[:BODY_CHARS],
         GRAM_FIELD: "\n".join(short[name] for name in GRAM_SOURCES if short[name]),
@@ -153,8 +161,11 @@ def document_fields(doc: ResourceDocument) -> dict[str, Any]:
         "downloads": doc.downloads,
         "boost": round(doc_boost(doc) * 1000),
     }
-    if doc.award_level:
-        fields["award_level"] = doc.award_level
+    for name in ("award_level", "grade", "edition", "volume", "project_level", "project_status"):
+        if value := getattr(doc, name):
+            fields[name] = value
+    if doc.unit is not None:
+        fields["unit"] = str(doc.unit)
     if doc.year is not None:
         fields["year"] = doc.year
     if doc.created is not None:

@@ -25,9 +25,12 @@ from search_index.querying import (
     user_query,
 )
 from search_index.schema import GRAM_FIELD, PINYIN_FIELD, TEXT_FIELDS
+from search_index.understanding import Reading, Vocabulary, read
 
 MAX_PER_PAGE = 100
-FACET_FIELDS: tuple[str, ...] = FILTER_FIELDS
+# Counted for the page's sidebar; the other filter fields (volume, unit, project level and status)
+# filter without counts.
+FACET_FIELDS: tuple[str, ...] = ("subject", "stage", "grade", "edition", "kind", "studio", "award_level", "year")
 SNIPPET_FIELDS: tuple[str, ...] = ("abstract", "body")
 MAX_RELATED = 8
 MIN_SUGGESTION_CHARS = 2  # no suggestion proposes a shorter word
@@ -58,6 +61,14 @@ def empty_result(page: int, per_page: int) -> SearchResult:
         hits=[],
         facets={name: {} for name in FACET_FIELDS},
     )
+
+
+def _execute(
+    view: View, q: Query | None, allowed: np.ndarray, scored: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The matches of q the searcher may see, and their scores when scored."""
+    found = view.evaluate(q, scored=scored)
+    return found.mask & allowed, found.score
 
 
 def _count(view: View, q: Query, allowed: np.ndarray) -> int:
@@ -205,35 +216,44 @@ def run_search(
     per_page: int,
     sort: str,
     facets: bool = True,
+    vocabulary: Vocabulary | None = None,
 ) -> SearchResult:
-    """Search text with filters for audience, return the page asked for, facets, suggestions."""
+    """Search text with filters for audience, return the page asked for, facets, suggestions.
+
+    With a vocabulary, words naming a filter value become that filter (search_index.understanding);
+    the result lists them in `understood`."""
     page = max(1, int(page))
     per_page = min(MAX_PER_PAGE, max(1, int(per_page)))
-    parsed = parse(text)
     view = view_of(searcher)
-    filt = filter_query(filters, audience)
-    allowed = view.filter_mask(filt)
-    scored = bool(parsed.required) and sort not in ("newest", "downloads")
-
-    def execute(q: Query | None) -> tuple[np.ndarray, np.ndarray | None]:
-        found = view.evaluate(q, scored=scored)
-        return found.mask & allowed, found.score
+    reading: Reading = read(parse(text), vocabulary, filters)
 
     # Narrow first (fast, and what was meant almost always); then wider recall with every word;
-    # then any of the words, which the page must say.
-    match, q = "all", user_query(parsed, match="all", wide=False)
-    mask, score = execute(q)
-    total = int(np.count_nonzero(mask))
-    if not total and parsed.required:
-        stages = [("all", user_query(parsed, match="all"))]
-        if len(parsed.required) > 1:
-            stages.append(("any", user_query(parsed, match="any")))
-        for stage, wider in stages:
-            wide_mask, wide_score = execute(wider) if wider is not None else (mask, score)
-            if wider is not None and np.count_nonzero(wide_mask):
-                q, mask, score, match = wider, wide_mask, wide_score, stage
+    # each with the words understood as filters, then giving them back as text one by one; last,
+    # any of the words, which the page must say.
+    while True:
+        parsed, used = reading.parsed, reading.filters(filters)
+        scored = bool(parsed.required or parsed.optional) and sort not in ("newest", "downloads")
+        allowed = view.filter_mask(filter_query(used, audience))
+        match, q = "all", user_query(parsed, match="all", wide=False)
+        mask, score = _execute(view, q, allowed, scored)
+        total = int(np.count_nonzero(mask))
+        if not total and parsed.required:
+            wider = user_query(parsed, match="all")
+            if wider is not None:
+                wide_mask, wide_score = _execute(view, wider, allowed, scored)
+                if np.count_nonzero(wide_mask):
+                    q, mask, score, total = wider, wide_mask, wide_score, int(np.count_nonzero(wide_mask))
+        if total or not reading.understood:
+            break
+        reading = reading.give_back()
+    if not total and len(parsed.required) > 1:
+        wider = user_query(parsed, match="any")
+        if wider is not None:
+            wide_mask, wide_score = _execute(view, wider, allowed, scored)
+            if np.count_nonzero(wide_mask):
+                q, mask, score, match = wider, wide_mask, wide_score, "any"
                 total = int(np.count_nonzero(mask))
-                break
+    filters = used
     counts = _facets(view, q, mask, filters, audience) if facets else {}
     did_you_mean: str | None = None
     related: list[str] = []
@@ -255,4 +275,5 @@ def run_search(
         match=match,
         did_you_mean=did_you_mean,
         related=related,
+        understood=[meaning for meaning, _clauses in reading.understood],
     )

@@ -84,6 +84,14 @@ class SubjectForm(Schema):
     name_en: Annotated[Annotated[str, LINE, MaxLen(64)] | None, BLANK] = Field(None, title=label("英文名称"))
 
 
+class EditionForm(Schema):
+    code: Annotated[str, LINE, MinLen(1), MaxLen(32)] = Field(title=label("代码"))
+    name_zh: Annotated[str, LINE, MinLen(1), MaxLen(64)] = Field(title=label("名称"))
+    aliases: Names = Field([], title=label("别名"), description="用逗号或顿号分隔，如 部编版、部编")
+    subjects: Codes = Field([], title=label("学科"))
+    stages: Codes = Field([], title=label("学段"))
+
+
 class AuditQuery(Schema):
     page: Annotated[int, ASCII_INT, Interval(ge=1, le=10_000)] = Field(1, title=label("页码"))  # OFFSET stays an INTEGER
     action: Annotated[Code | None, BLANK] = Field(None, title=label("操作"))

@@ -10,6 +10,7 @@ from library import policy
 from library.admin.schemas import (
     AuditQuery,
     Coordinators,
+    EditionForm,
     JobRef,
     MemberRef,
     NewMember,
@@ -28,6 +29,7 @@ from library.errors import PermissionDenied
 from library.jobs import service as jobs
 from library.studios import service as studios
 from library.studios.models import STUDIO_ROLES, Studio
+from library.textbooks import service as textbooks
 from library.validation import parse
 from library.web.forms import Submission, attempt, submit
 
@@ -175,6 +177,23 @@ def subjects():
         attempt(save, _("已保存"))
         return redirect(url_for("admin.subjects"))
     return render_template("admin/subjects.html", subjects=studios.vocabularies()[0])
+
+
+@bp.route("/editions", methods=["GET", "POST"])
+@login_required
+def editions():
+    actor = _require_admin()
+    if request.method == "POST":
+        form = request.form
+
+        def save():
+            body = parse(EditionForm, {**form, "subjects": form.getlist("subjects"), "stages": form.getlist("stages")})
+            textbooks.save_edition(body.code, body.name_zh, body.aliases, body.subjects, body.stages, actor)
+
+        attempt(save, _("已保存"))
+        return redirect(url_for("admin.editions"))
+    subjects, stages = studios.vocabularies()
+    return render_template("admin/editions.html", editions=textbooks.edition_rows(), subjects=subjects, stages=stages)
 
 
 @bp.get("/audit")

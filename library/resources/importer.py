@@ -30,12 +30,13 @@ from library.errors import DomainError, InvalidInput
 from library.resources import service as resources
 from library.resources.schemas import ManifestRow
 from library.search import indexing
+from library.textbooks import service as textbooks
 from library.validation import CONTROL, parse
 
 log = logging.getLogger(__name__)
 
 FIELDS = (
-    "title", "kind", "subject", "stage", "grade", "studio", "authors", "abstract", "keywords", "year",
+    "title", "kind", "subject", "stage", "grade", "edition", "volume", "unit", "lesson", "studio", "authors", "abstract", "keywords", "year",
     "award_level", "award_name", "project_level", "project_status", "project_number", "publication",
     "visibility", "status", "files",
 )
@@ -140,6 +141,17 @@ def count_rows(path: Path) -> int | None:
         return None
 
 
+def guessed(columns: dict, title: str, stage: str) -> None:
+    """Fill a row's empty textbook position from its title (《分数的初步认识》（人教版三年级上册）),
+    marked as guessed until an edit confirms it."""
+    found = textbooks.guess(title, stage=stage)
+    if found.empty:
+        return
+    columns.update(edition_code=found.edition, grade=found.grade or "", volume=found.volume or "",
+                   unit_number=found.unit_number, unit_title=found.unit_title, lesson=found.lesson,
+                   textbook_guessed=True)
+
+
 def parse_row(row: Mapping[str, object]) -> ManifestRow:
     """One manifest row as typed values (the upload's schema, plus `status` and `files`), or
     InvalidInput naming each bad field in Chinese."""
@@ -228,6 +240,8 @@ class _Importer:
             parsed = parse_row(row)
             files = _row_files(self.base, parsed.files, hashed=not self.dry_run)
             checked = resources.check_upload(self.actor, parsed.upload(), files, self.lookups)
+            if not any((parsed.edition, parsed.grade, parsed.volume, parsed.unit, parsed.lesson)):
+                guessed(checked.columns, parsed.title, parsed.stage)
         except DomainError as exc:
             self._done(RowOutcome(line, title, reason=_reason(exc)))
             return None

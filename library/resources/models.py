@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, get_args
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.db import Base, utcnow
+from library.textbooks import models as _textbooks  # noqa: F401  (Resource.edition names Edition)
 
 
 class ResourceEvent(Base):
@@ -99,6 +100,10 @@ class Resource(Base):
         # and of each project status, one index range each (catalogue.award_wall, projects_by_status).
         Index("ix_resources_studio_award_year", "studio_id", "award_level", "year", "id"),
         Index("ix_resources_studio_kind_project_year", "studio_id", "kind", "project_status", "year", "id"),
+        # Browsing by textbook (0013): a subject and stage's tree, edition → grade/volume → unit →
+        # lesson, counted from one index range (library.textbooks.service.tree).
+        Index("ix_resources_textbook", "subject_code", "stage_code", "status", "edition_code", "grade", "volume",
+              "unit_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,7 +111,17 @@ class Resource(Base):
     kind: Mapped[str] = mapped_column(String(32), index=True)
     subject_code: Mapped[str] = mapped_column(ForeignKey("subjects.code"), index=True)
     stage_code: Mapped[str] = mapped_column(ForeignKey("stages.code"), index=True)
+    # Where it sits in a textbook (library.textbooks.positions): the edition's code, the grade's
+    # code (p3, j1, s2, k1 …), the volume's (upper, compulsory-1 …), the unit's number and title,
+    # the lesson's title; "" or None when unknown. textbook_guessed: read from the title by the
+    # guesser (a manifest that left them empty) and not yet confirmed by an edit.
     grade: Mapped[str] = mapped_column(String(32), default="")
+    edition_code: Mapped[str | None] = mapped_column(ForeignKey("editions.code"))
+    volume: Mapped[str] = mapped_column(String(24), default="", server_default="")
+    unit_number: Mapped[int | None]
+    unit_title: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    lesson: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    textbook_guessed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     studio_id: Mapped[int] = mapped_column(ForeignKey("studios.id"), index=True)
     authors: Mapped[list[str]] = mapped_column(JSON, default=list)
     abstract: Mapped[str] = mapped_column(Text, default="")
@@ -129,6 +144,7 @@ class Resource(Base):
     studio = relationship("Studio", lazy="joined")
     subject = relationship("Subject", lazy="joined")
     stage = relationship("Stage", lazy="joined")
+    edition = relationship("Edition", lazy="select")
     uploader = relationship("User")
     files: Mapped[list[ResourceFile]] = relationship(
         back_populates="resource", cascade="all, delete-orphan", order_by="ResourceFile.position"

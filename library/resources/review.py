@@ -19,6 +19,7 @@ from library.resources import claims
 from library.resources.models import Resource, ResourceEvent, ResourceFile
 from library.resources.schemas import ResourceFields, ResourcePatch
 from library.resources.service import get_resource, validate_metadata
+from library.textbooks import positions
 from library.validation import parse
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,9 @@ def my_resources(actor: User) -> list[Resource]:
     ))
 
 
+TEXTBOOK_FIELDS = frozenset({"edition", "grade", "volume", "unit", "lesson"})
+
+
 def update_resource(actor: User | None, resource_id: int, changes: ResourcePatch) -> Resource:
     """Change a resource's metadata (files stay); the studio cannot change. Only the fields given
     change; the result is checked whole (an award case keeps its award level)."""
@@ -115,6 +119,8 @@ def update_resource(actor: User | None, resource_id: int, changes: ResourcePatch
     current = {
         "title": resource.title, "kind": resource.kind, "subject": resource.subject_code,
         "stage": resource.stage_code, "grade": resource.grade, "studio": resource.studio.slug,
+        "edition": resource.edition_code, "volume": resource.volume, "lesson": resource.lesson,
+        "unit": positions.unit_label(resource.unit_number, resource.unit_title),
         "authors": resource.authors, "abstract": resource.abstract, "keywords": resource.keywords,
         "year": resource.year, "award_level": resource.award_level, "award_name": resource.award_name,
         "project_level": resource.project_level, "project_status": resource.project_status,
@@ -126,6 +132,8 @@ def update_resource(actor: User | None, resource_id: int, changes: ResourcePatch
     clean, _studio = validate_metadata(merged)
     for name, value in clean.items():
         setattr(resource, name, value)
+    if TEXTBOOK_FIELDS & set(given):
+        resource.textbook_guessed = False  # someone looked at the guessed position and kept or changed it
     get_session().commit()
     return resource
 

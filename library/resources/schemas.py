@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_va
 from pydantic_core import PydanticCustomError
 
 from library import clock
+from library.textbooks import positions
 from library.resources.models import AwardLevel, FileState, Kind, Location, ProjectStatus, Status, Visibility
 from library.validation import (
     ASCII_INT,
@@ -73,7 +74,32 @@ def required(message: Callable[[], str]) -> BeforeValidator:
 
 Line300 = Annotated[str, MaxLen(300), LINE]
 Title = Annotated[str, MinLen(1), MaxLen(300), LINE, required(lambda: _("请填写标题"))]
-Grade = Annotated[str, MaxLen(32), LINE]
+def textbook_code(parse_code: Callable[[str], str | None], message: Callable[[str], str]) -> BeforeValidator:
+    """A grade or volume as its code: the code itself, or what teachers write (三年级, 初一, 上册,
+    必修一); "" when not given."""
+
+    def check(value: object) -> object:
+        if value is None:
+            return ""
+        text = clean_line(as_text(value))
+        if not text:
+            return ""
+        code = parse_code(text)
+        if code is None:
+            raise PydanticCustomError("textbook_code", message(text))
+        return code
+
+    return BeforeValidator(check)
+
+
+Grade = Annotated[str, MaxLen(32), textbook_code(
+    positions.parse_grade, lambda t: _("不认识的年级“%(text)s”：请写 三年级、初一、高二、小班，或代码 p3、j1、s2、k1", text=t))]
+Volume = Annotated[str, MaxLen(24), textbook_code(
+    positions.parse_volume, lambda t: _("不认识的册次“%(text)s”：请写 上册、下册、全一册、必修第一册、选择性必修第二册 等", text=t))]
+Unit = Annotated[str, MaxLen(100), LINE]
+Lesson = Annotated[str, MaxLen(200), LINE, BeforeValidator(
+    lambda v: as_text(v).strip().strip("《》").strip() if v is not None else "")]  # the page adds the 《》
+EditionGiven = Annotated[Annotated[str, MaxLen(64), LINE] | None, BLANK]
 ProjectNumber = Annotated[str, MaxLen(100), LINE]
 GivenCode = Annotated[str, MinLen(1), MaxLen(64), LINE]
 KindGiven = Annotated[Kind, required(lambda: _("请选择成果类型"))]
@@ -94,7 +120,11 @@ class ResourceFields(Schema):
     subject: SubjectGiven = Field(title=label("学科"), description="学科代码，如 math")
     stage: StageGiven = Field(title=label("学段"), description="学段代码，如 primary")
     studio: StudioGiven = Field(title=label("工作室"), description="工作室的 slug")
-    grade: Grade = Field("", title=label("年级"))
+    grade: Grade = Field("", title=label("年级"), description="年级代码 p1…p6、j1…j3、s1…s3、k1…k3，或 三年级、初一、高二")
+    edition: EditionGiven = Field(None, title=label("教材版本"), description="版本代码，如 pep；或 人教版、部编版")
+    volume: Volume = Field("", title=label("册次"), description="upper、lower、whole、compulsory-1 …；或 上册、必修第一册")
+    unit: Unit = Field("", title=label("单元"), description="如 第三单元 测量、3、Unit 2")
+    lesson: Lesson = Field("", title=label("课"), description="课文或课题名称")
     authors: People = Field([], title=label("作者"), description="列表，或用逗号、顿号分隔的文字")
     abstract: Abstract = Field("", title=label("简介"))
     keywords: People = Field([], title=label("关键词"), description="列表，或用逗号、顿号分隔的文字")
@@ -123,10 +153,21 @@ class ResourceFields(Schema):
             raise PydanticCustomError("award_level", _("获奖课例请选择获奖级别"))
         return value
 
+    @field_validator("grade")
+    @classmethod
+    def _grade_of_the_stage(cls, value: str, info: ValidationInfo) -> str:
+        stage = positions.grade_stage(value) if value else None
+        if stage is not None and info.data.get("stage") and stage != info.data["stage"]:
+            raise PydanticCustomError("grade_stage", _("年级“%(grade)s”不属于所选学段", grade=positions.grade_label(value)))
+        return value
+
     def columns(self) -> dict[str, Any]:
-        """The metadata as the Resource row's columns (the studio is looked up by the service)."""
+        """The metadata as the Resource row's columns (the studio is looked up by the service, the
+        edition's code by validate_metadata)."""
         data = self.model_dump(include=set(ResourceFields.model_fields) - {"studio"})
         data["subject_code"], data["stage_code"] = data.pop("subject"), data.pop("stage")
+        data["unit_number"], data["unit_title"] = positions.parse_unit(data.pop("unit"))
+        data["edition_code"] = data.pop("edition")
         return data
 
 
@@ -147,8 +188,11 @@ class ResourcePatch(Schema):
     kind: KindGiven | None = Field(None, title=label("成果类型"))
     subject: SubjectGiven | None = Field(None, title=label("学科"))
     stage: StageGiven | None = Field(None, title=label("学段"))
-    grade: Annotated[Grade, BeforeValidator(none_is_blank)] = Field(
-        "", title=label("年级"))
+    grade: Grade = Field("", title=label("年级"))
+    edition: EditionGiven = Field(None, title=label("教材版本"))
+    volume: Volume = Field("", title=label("册次"))
+    unit: Annotated[Unit, BeforeValidator(none_is_blank)] = Field("", title=label("单元"))
+    lesson: Annotated[Lesson, BeforeValidator(none_is_blank)] = Field("", title=label("课"))
     authors: Annotated[People, BeforeValidator(none_is_blank)] = Field([], title=label("作者"))
     abstract: Annotated[Abstract, BeforeValidator(none_is_blank)] = Field("", title=label("简介"))
     keywords: Annotated[People, BeforeValidator(none_is_blank)] = Field([], title=label("关键词"))
@@ -263,6 +307,12 @@ class ResourceOut(BaseModel):
     subject: str
     stage: str
     grade: str
+    edition: str | None
+    volume: str
+    unit: str
+    unit_number: int | None
+    lesson: str
+    textbook_guessed: bool
     studio: str
     authors: list[str]
     abstract: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import url_for
 
 from library.resources.models import Resource, ResourceFile
+from library.textbooks import positions
 from library.web.api import utc_time
 
 
@@ -59,6 +60,12 @@ def resource_json(row: Resource) -> dict:
         "subject": row.subject_code,
         "stage": row.stage_code,
         "grade": row.grade,
+        "edition": row.edition_code,
+        "volume": row.volume,
+        "unit": positions.unit_label(row.unit_number, row.unit_title),
+        "unit_number": row.unit_number,
+        "lesson": row.lesson,
+        "textbook_guessed": row.textbook_guessed,
         "studio": row.studio.slug,
         "authors": row.authors,
         "abstract": row.abstract,

@@ -26,6 +26,7 @@ from library.resources.objects import content_keys
 from library.resources.models import Resource, ResourceEvent, ResourceFile
 from library.resources.schemas import ResourceFields, ResourceUpload, clean_file_name
 from library.studios.models import Stage, Studio, Subject
+from library.textbooks import service as textbooks
 from library.validation import parse
 from storage import content_key
 
@@ -99,6 +100,10 @@ def validate_metadata(fields: ResourceFields, lookups: Lookups | None = None) ->
         errors["subject"] = _("未知的学科代码：%(subject)s", subject=fields.subject)
     if not lookups.stage_known(fields.stage):
         errors["stage"] = _("未知的学段代码：%(stage)s", stage=fields.stage)
+    edition = textbooks.edition_of(fields.edition) if fields.edition else None
+    if fields.edition and edition is None:
+        errors["edition"] = _("不认识的教材版本“%(edition)s”：请从列表中选择，或写版本代码（如 pep）",
+                              edition=fields.edition)
     studio = lookups.studio(fields.studio)
     if studio is None:
         errors["studio"] = _("没有这个工作室：%(slug)s", slug=fields.studio)
@@ -106,7 +111,7 @@ def validate_metadata(fields: ResourceFields, lookups: Lookups | None = None) ->
         first = next(iter(errors.values()))
         raise InvalidInput(_("请修改后重新提交：%(first)s", first=first), fields=errors)
     assert studio is not None
-    return fields.columns(), studio
+    return {**fields.columns(), "edition_code": edition}, studio
 
 
 def check_files(files: Sequence[IncomingFile]) -> list[str]:

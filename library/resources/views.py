@@ -10,6 +10,7 @@ from library.resources import catalogue
 from library.resources import service as resources
 from library.stats import usage
 from library.studios import service as studios
+from library.textbooks import service as textbooks
 from library.web.listing import page_number, sort_choice, stage_choice, stage_list
 from library.web.visitor import visitor
 
@@ -32,6 +33,7 @@ def home():
         popular=[
             r for r in catalogue.first(actor, 6, sort="downloads", files=False, stage_code=stage) if r.download_count
         ],
+        pinned=textbooks.pinned(actor),
     )
 
 

@@ -41,4 +41,5 @@ def search_resources(query: SearchQuery):
         match=page.match,
         did_you_mean=page.did_you_mean,
         related=page.related,
+        understood=[{"word": u.word, "field": u.field, "value": u.value} for u in page.understood],
     )

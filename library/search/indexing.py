@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from library.db import utcnow
 from library.resources.models import Resource
 from library.search.models import ChangeLog
+from library.textbooks import positions
 from search_index import Change, ResourceDocument
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ def fetch_changes(after_seq: int) -> list[Change]:
     return changes
 
 
+DOCUMENT_LOADS = (selectinload(Resource.files), selectinload(Resource.edition))
+
+
 def to_document(resource: Resource) -> ResourceDocument:
     """The search document of a resource, body text taken from its files' extracted text."""
     return ResourceDocument(
@@ -78,6 +82,15 @@ def to_document(resource: Resource) -> ResourceDocument:
         downloads=resource.download_count,
         studio_name=resource.studio.name,
         subject_name=resource.subject.name_zh if resource.subject else "",
+        grade=resource.grade or "",
+        edition=resource.edition_code or "",
+        volume=resource.volume or "",
+        unit=resource.unit_number,
+        textbook_words=positions.words_of(
+            resource.edition.name_zh if resource.edition else "", resource.grade, resource.volume,
+            resource.unit_number, resource.unit_title, resource.lesson),
+        project_level=resource.project_level,
+        project_status=resource.project_status,
     )
 
 
@@ -85,7 +98,7 @@ def load_documents(ids: Sequence[int]) -> Mapping[int, ResourceDocument]:
     """Documents of the resources that still exist among `ids`."""
     with _session() as session:
         rows = session.scalars(
-            select(Resource).where(Resource.id.in_(list(ids))).options(selectinload(Resource.files))
+            select(Resource).where(Resource.id.in_(list(ids))).options(*DOCUMENT_LOADS)
         ).unique()
         return {r.id: to_document(r) for r in rows}
 
@@ -219,7 +232,7 @@ def _stop_indexer(proc, stop, timeout: float = 120.0) -> None:
 
 
 def _all_documents(session: Session) -> Iterator[ResourceDocument]:
-    stmt = select(Resource).options(selectinload(Resource.files)).order_by(Resource.id)
+    stmt = select(Resource).options(*DOCUMENT_LOADS).order_by(Resource.id)
     for resource in session.scalars(stmt.execution_options(yield_per=200)):
         yield to_document(resource)
 

@@ -22,6 +22,8 @@ def query_text(value: object) -> str:
 
 
 Filter = Annotated[list[Code], MaxLen(MAX_FILTER_VALUES)]
+FILTERS = ("subject", "stage", "kind", "studio", "year", "award_level", "grade", "edition", "volume", "unit",
+           "project_level", "project_status")
 
 
 class SearchQuery(Schema):
@@ -35,6 +37,12 @@ class SearchQuery(Schema):
     studio: Filter = Field([], title=label("工作室"))
     award_level: Filter = Field([], title=label("获奖级别"))
     year: Annotated[list[Year], MaxLen(MAX_FILTER_VALUES)] = Field([], title=label("年份"))
+    grade: Filter = Field([], title=label("年级"), description="年级代码，如 p3、j1、s2")
+    edition: Filter = Field([], title=label("教材版本"), description="版本代码，如 pep")
+    volume: Filter = Field([], title=label("册次"), description="如 upper、lower、compulsory-1")
+    unit: Filter = Field([], title=label("单元"), description="单元序号，如 3")
+    project_level: Filter = Field([], title=label("课题级别"))
+    project_status: Filter = Field([], title=label("课题状态"))
     sort: Literal["relevance", "newest", "downloads"] = Field("relevance", title=label("排序"))
     page: Annotated[int, Interval(ge=1, le=10_000), ASCII_INT] = Field(1, title=label("页码"))
     per_page: Annotated[Annotated[int, Interval(ge=1, le=100), ASCII_INT] | None, BLANK] = Field(
@@ -43,7 +51,7 @@ class SearchQuery(Schema):
     def filters(self) -> dict[str, list[str]]:
         """The facet filters given, as the index takes them."""
         out: dict[str, list[str]] = {}
-        for name in ("subject", "stage", "kind", "studio", "year", "award_level"):
+        for name in FILTERS:
             values = [str(v) for v in getattr(self, name) if str(v)]
             if values:
                 out[name] = list(dict.fromkeys(values))
@@ -63,9 +71,19 @@ class SearchHit(BaseModel):
     url: str
 
 
+class UnderstoodWord(BaseModel):
+    """A typed word taken as a filter: 初中 → {"word": "初中", "field": "stage", "value": "junior"}.
+    Quote it ("初中") to search it as text instead."""
+
+    word: str
+    field: str
+    value: str
+
+
 class SearchResults(BaseModel):
     """One page of hits in rank order, facet counts over every match, and what the engine did:
-    `match` is "all" (every word matched) or "any" (none had all, these match some)."""
+    `match` is "all" (every word matched) or "any" (none had all, these match some); `understood`
+    the words that became filters (学段、年级、学科、类型、级别、课题状态、版本、册次、单元)."""
 
     total: int
     page: int
@@ -75,3 +93,4 @@ class SearchResults(BaseModel):
     match: Literal["all", "any"]
     did_you_mean: str | None
     related: list[str]
+    understood: list[UnderstoodWord]

@@ -15,9 +15,11 @@ from library.errors import Unavailable
 from library.resources.catalogue import card_options
 from library.resources.models import Resource
 from library.search.schemas import SearchQuery
-from search_index import SearchIndexDamaged
+from library.search.vocabulary import vocabulary
+from search_index import SearchIndexDamaged, Understood
+from search_index.analysis import fold
 
-FACETS = ("subject", "stage", "kind", "studio", "year", "award_level")
+FACETS = ("subject", "stage", "grade", "edition", "kind", "studio", "year", "award_level")
 
 
 @dataclass
@@ -36,10 +38,20 @@ class SearchPage:
     match: str = "all"
     did_you_mean: str | None = None  # a corrected query that finds something, when nothing did
     related: list[str] = field(default_factory=list)  # nearby terms that occur in the library
+    understood: list[Understood] = field(default_factory=list)  # words taken as filters
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    def as_text(self, word: str) -> str:
+        """The query with an understood word quoted, so the search takes it as text, not as a
+        filter (the ✕ of its chip)."""
+        folded = fold(self.query)  # character for character: offsets are the typed text's
+        at = folded.lower().find(word.lower())
+        if at < 0:
+            return self.query
+        return f'{self.query[:at]} "{self.query[at:at + len(word)]}" {self.query[at + len(word):]}'.strip()
 
 
 def search(actor: User | None, asked: SearchQuery) -> SearchPage:
@@ -49,7 +61,8 @@ def search(actor: User | None, asked: SearchQuery) -> SearchPage:
     index = current_app.extensions["search_index"]
     try:
         result = index.search(
-            query, filters=filters, audience=policy.audience(actor), page=page, per_page=per_page, sort=sort
+            query, filters=filters, audience=policy.audience(actor), page=page, per_page=per_page, sort=sort,
+            vocabulary=vocabulary(),
         )
     except SearchIndexDamaged as error:
         # Only when no earlier generation is kept to answer from; the next sync rebuilds it.
@@ -75,4 +88,5 @@ def search(actor: User | None, asked: SearchQuery) -> SearchPage:
         match=result.match,
         did_you_mean=result.did_you_mean,
         related=list(result.related),
+        understood=list(result.understood),
     )

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from search_index import ResourceDocument
+from library.search import vocabulary
+from library.studios.models import STAGES
+from library.studios.models import SUBJECTS as SUBJECTS_SEEDED
+from library.textbooks import positions
+from search_index import ResourceDocument, Vocabulary
 
 STUDIOS = {
     "wang-math": "王丽小学数学名师工作室",
@@ -20,11 +24,19 @@ SUBJECTS = {
 }  # fmt: skip
 
 
+EDITIONS = {"pep": "人教版", "tongbian": "统编版", "bnu": "北师大版", "yilin": "译林版"}
+
+
 def _doc(
     id: int, title: str, subject: str, stage: str, studio: str, kind: str, keywords: str,
     abstract: str, body: str = "", award: str | None = None, year: int = 2023, downloads: int = 0,
+    *, edition: str = "", grade: str = "", volume: str = "", unit: int | None = None, unit_title: str = "",
+    lesson: str = "", project: tuple[str, str] | None = None,
 ) -> ResourceDocument:  # fmt: skip
     return ResourceDocument(
+        edition=edition, grade=grade, volume=volume, unit=unit,
+        textbook_words=positions.words_of(EDITIONS.get(edition, ""), grade, volume, unit, unit_title, lesson),
+        project_level=project[0] if project else None, project_status=project[1] if project else None,
         id=id, title=title, kind=kind, subject=subject, stage=stage, studio=studio, year=year,
         award_level=award, visibility="public", status="published",
         keywords=[k for k in keywords.split("、") if k], abstract=abstract, body=body,
@@ -36,7 +48,8 @@ def _doc(
 
 
 def judged_corpus() -> list[ResourceDocument]:
-    """Forty resources of six studios, each about one recognisable thing."""
+    """Fifty resources of six studios, each about one recognisable thing; the last ten have textbook
+    positions and project statuses, for query understanding."""
     m, c, e = "math", "chinese", "english"
     return [
         _doc(1, "分数的初步认识", m, "primary", "wang-math", "lesson_video", "分数、几分之一",
@@ -50,14 +63,17 @@ def judged_corpus() -> list[ResourceDocument]:
         _doc(5, "图形的运动——轴对称", m, "primary", "wang-math", "lesson_video", "轴对称、几何直观",
              "剪纸活动中认识轴对称图形。"),
         _doc(6, "大单元教学视角下的长方体和正方体", m, "primary", "wang-math", "research_project",
-             "大单元教学、单元整体教学、长方体", "以长方体和正方体单元为例，探索大单元整体设计。", "", None, 2024),
+             "大单元教学、单元整体教学、长方体", "以长方体和正方体单元为例，探索大单元整体设计。", "", None, 2024,
+             project=("county", "ongoing")),
         _doc(7, "小学数学作业设计的实践研究", m, "primary", "wang-math", "research_project",
              "作业设计、双减、分层作业", "双减背景下小学数学分层作业设计的研究报告。",
-             "本课题于2022年立项，2024年结题。课题组设计了基础题、提高题和拓展题三个层次。", None, 2024, 88),
+             "本课题于2022年立项，2024年结题。课题组设计了基础题、提高题和拓展题三个层次。", None, 2024, 88,
+             project=("prefecture", "concluded")),
         _doc(8, "数学文化：蜂巢中的六边形", m, "primary", "wang-math", "paper", "数学文化、六边形",
              "从蜂巢结构出发，体会数学与自然的联系。", "", None, 2021),
         _doc(9, "群文阅读教学的实践研究", c, "junior", "li-chinese", "research_project",
-             "群文阅读、议题、多文本", "围绕一个议题组织多篇文本进行比较阅读。", "", "prefecture", 2022, 205),
+             "群文阅读、议题、多文本", "围绕一个议题组织多篇文本进行比较阅读。", "", "prefecture", 2022, 205,
+             project=("prefecture", "concluded")),
         _doc(10, "《朝花夕拾》整本书阅读导读课", c, "junior", "li-chinese", "lesson_video",
              "整本书阅读、名著导读、鲁迅", "以《朝花夕拾》为例的整本书阅读指导。"),
         _doc(11, "七年级记叙文写作指导", c, "junior", "li-chinese", "excellent_case",
@@ -101,7 +117,8 @@ def judged_corpus() -> list[ResourceDocument]:
         _doc(30, "浮力微课：阿基米德原理", "physics", "junior", "wu-physics", "lesson_video", "微课、浮力",
              "五分钟讲清阿基米德原理。"),
         _doc(31, "跨学科主题学习：校园植物地图", "biology", "primary", "zhao-bio", "research_project",
-             "跨学科、项目式学习、校园植物", "融合科学、美术和信息科技，绘制校园植物地图。", "", None, 2024),
+             "跨学科、项目式学习、校园植物", "融合科学、美术和信息科技，绘制校园植物地图。", "", None, 2024,
+             project=("county", "approved")),
         _doc(32, "信息科技编程启蒙课", "it", "primary", "wu-physics", "lesson_video", "编程教育、信息科技",
              "用图形化编程认识顺序结构。"),
         _doc(33, "二次函数的图像与性质", m, "junior", "wang-math", "lesson_video", "函数、二次函数、几何直观",
@@ -120,7 +137,44 @@ def judged_corpus() -> list[ResourceDocument]:
              "从一次失败的公开课中反思教学设计。"),
         _doc(40, "初中语文名师工作室年度总结", c, "junior", "li-chinese", "other", "工作室、年度总结",
              "工作室一年来的送教下乡与帮扶薄弱学校工作。"),
+        # Textbook positions (issue 18), and what query understanding must find.
+        _doc(41, "《浮力》课堂实录", "physics", "junior", "wu-physics", "lesson_video", "阿基米德原理、称重法",
+             "用弹簧测力计和溢水杯探究浮力的大小。", "", "prefecture", 2024, 30,
+             edition="pep", grade="j2", volume="lower", unit=10, unit_title="浮力", lesson="浮力"),
+        _doc(42, "物理概念教学的几点思考", "physics", "junior", "wu-physics", "paper", "概念教学",
+             "初中物理概念教学要从生活经验出发。", "以初中物理的浮力、压强概念为例，谈概念的建立。", None, 2021),
+        _doc(43, "人教版三年级上册第三单元《测量》教学设计", m, "primary", "wang-math", "excellent_case",
+             "测量、毫米、分米", "在操作中认识毫米、分米和千米。", "", None, 2024,
+             edition="pep", grade="p3", volume="upper", unit=3, unit_title="测量", lesson="测量"),
+        _doc(44, "《黄河颂》课堂实录", c, "junior", "li-chinese", "lesson_video", "朗读、现代诗",
+             "在朗读中体会黄河的磅礴气势与民族精神。", "", None, 2024,
+             edition="tongbian", grade="j1", volume="lower", unit=2, lesson="黄河颂"),
+        _doc(45, "物态变化单元复习课", "physics", "junior", "wu-physics", "excellent_case", "熔化、凝固、汽化",
+             "用思维导图梳理六种物态变化。", "", None, 2023,
+             edition="bnu", grade="j2", volume="upper", unit=1, unit_title="物态及其变化"),
+        _doc(46, "基于问题驱动的初中物理实验教学研究", "physics", "junior", "wu-physics", "research_project",
+             "项目化学习、实验教学", "以真实问题驱动学生设计实验。", "", None, 2025,
+             project=("provincial", "approved")),
+        _doc(47, "小学语文整本书阅读指导策略研究", c, "primary", "li-chinese", "research_project",
+             "整本书阅读、阅读策略", "低中高三个学段的整本书阅读指导策略。", "", None, 2023,
+             project=("county", "concluded")),
+        _doc(48, "整式的加减说课", m, "junior", "wang-math", "excellent_case", "整式、合并同类项",
+             "从教材、学情、目标、过程四方面说课。", "", None, 2024,
+             edition="pep", grade="j1", volume="upper", unit=2, unit_title="整式的加减"),
+        _doc(49, "Unit 5 Seasons 课堂实录", e, "primary", "sun-english", "lesson_video", "季节、歌谣",
+             "在歌谣和游戏中学习四季的表达。", "", None, 2024,
+             edition="yilin", grade="p4", volume="lower", unit=5, unit_title="Seasons"),
+        _doc(50, "获奖课例：认识人民币", m, "primary", "wang-math", "award_case", "人民币、购物",
+             "在模拟购物中认识元、角、分。", "", "national", 2022,
+             edition="pep", grade="p1", volume="lower", unit=5, unit_title="认识人民币"),
     ]  # fmt: skip
+
+
+def judged_vocabulary() -> Vocabulary:
+    """The words the app understands, built as the app builds them from its seeded vocabularies."""
+    return Vocabulary.of(vocabulary.pairs(
+        [(zh, code) for code, zh, _en in STAGES], [(zh, code) for code, zh, _en in SUBJECTS_SEEDED],
+        [(e.code, e.name, e.aliases) for e in positions.EDITION_SEED]))
 
 
 # (what was typed, the resources that count as a right answer in the top five)
@@ -203,4 +257,34 @@ JUDGED_QUERIES: list[tuple[str, set[int]]] = [
     ("兔", {4}),
     ("钟表", {36}),
     ("抛物线", {33}),
+    # query understanding (issue 18): stage, grade, subject, kind, level, status, edition, volume words
+    ("初中 物理 浮力", {41}),
+    ("录课视频 浮力", {41}),
+    ("浮力 课堂实录", {41}),
+    ("立项", {46, 31}),
+    ("结题 课题", {7, 47, 9}),
+    ("省级 课题", {46}),
+    ("在研 课题", {6}),
+    ("PBL", {31, 46}),
+    ("项目化学习", {31, 46}),
+    ("国家级 获奖课例", {50, 12}),
+    ("小学 数学 分数", {1, 2}),
+    ("高中 英语 写作", {16, 17}),
+    ("七年级 语文", {44, 11}),
+    ("八年级 物理", {41, 45}),
+    ("初一 整式", {48}),
+    # textbook positions
+    ("人教版三年级上册 第三单元", {43}),
+    ("人教版 测量", {43}),
+    ("三年级 测量", {43}),
+    ("部编版 黄河颂", {44}),
+    ("统编版七年级下册", {44}),
+    ("北师大版 物态变化", {45}),
+    ("北师大版八年级上册", {45}),
+    ("译林版 四年级", {49}),
+    ("一年级下册 人民币", {50}),
+    # a filter from a word that leaves nothing: the word is searched as text
+    ("高中 鸡兔同笼", {4}),
+    ("上册 光合作用", {21}),
+    ("初中 心理健康", {27}),
 ]
