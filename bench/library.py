@@ -52,9 +52,9 @@ DEFAULT_POOL = 320
 # What `make run` starts (Makefile): 2 workers, gthread, 4 threads.
 GUNICORN_ARGS = ("--workers", "2", "--worker-class", "gthread", "--threads", "4", "--timeout", "120")
 FIELDS = (
-    "title", "kind", "subject", "stage", "grade", "studio", "authors", "abstract", "keywords", "year",
-    "award_level", "award_name", "project_level", "project_status", "project_number", "publication",
-    "visibility", "status", "files",
+    "title", "kind", "subject", "stage", "grade", "edition", "volume", "unit", "lesson", "studio", "authors",
+    "abstract", "keywords", "year", "award_level", "award_name", "project_level", "project_status",
+    "project_number", "publication", "visibility", "status", "files",
 )  # library/resources/importer.py FIELDS (bench/ imports no library code in the bench process)
 
 
@@ -345,7 +345,7 @@ def _rows(resources: int, seed: int) -> Iterator[tuple[dict[str, str], str, str]
         award = doc.award_level or ("county" if doc.kind == "award_case" else "")
         row = {
             "title": doc.title, "kind": doc.kind, "subject": doc.subject, "stage": doc.stage,
-            "grade": "", "studio": doc.studio, "authors": ", ".join(doc.authors),
+            "grade": "", "edition": "", "volume": "", "unit": "", "lesson": "", "studio": doc.studio, "authors": ", ".join(doc.authors),
             "abstract": doc.abstract, "keywords": ", ".join(doc.keywords), "year": str(doc.year),
             "award_level": award, "award_name": "", "project_level": "", "project_status": "",
             "project_number": "", "publication": "", "visibility": visibility, "status": status,

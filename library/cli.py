@@ -129,8 +129,9 @@ def init_app(app: Flask) -> None:
     from library.search import cli as search_cli
     from library.stats import cli as stats_cli
     from library.studios import cli as studios_cli
+    from library.textbooks import cli as textbooks_cli
 
     domains = (accounts_cli, studios_cli, resources_cli, search_cli, lending_cli, notifications_cli,
-               assessment_cli, stats_cli, jobs_cli)
+               assessment_cli, stats_cli, jobs_cli, textbooks_cli)
     for cmd in (init_db, worker, demo_cmd, *(c for domain in domains for c in domain.COMMANDS)):
         app.cli.add_command(cmd)

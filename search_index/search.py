@@ -34,6 +34,8 @@ FACET_FIELDS: tuple[str, ...] = ("subject", "stage", "grade", "edition", "kind",
 SNIPPET_FIELDS: tuple[str, ...] = ("abstract", "body")
 MAX_RELATED = 8
 MIN_SUGGESTION_CHARS = 2  # no suggestion proposes a shorter word
+MIN_ASCII_SUGGESTION_CHARS = 3  # … nor a Latin one shorter than this (two letters are a fragment)
+MIN_PINYIN_CHARS = 5  # typed Latin letters this long may be corrected as pinyin
 SUGGEST_BUDGET_S = 0.040  # suggestions not found by then are left out
 
 
@@ -102,7 +104,11 @@ def _correction(view: View, word: str, allowed: np.ndarray, deadline: Deadline) 
     """The most frequent indexed word one edit away from word, in titles or keywords (or, for
     an ASCII word, pinyin), found in a resource the searcher may show; None when there is none
     or the deadline passed."""
-    fields = ("title", "keywords") if not word.isascii() else ("title", "keywords", PINYIN_FIELD)
+    # Typed pinyin is corrected against the pinyin of titles only when it is long enough to be
+    # syllables (fenshu); short letters would be "corrected" into some title's initials (pbl → lbx).
+    pinyin = word.isascii() and len(word) >= MIN_PINYIN_CHARS
+    fields = ("title", "keywords", PINYIN_FIELD) if pinyin else ("title", "keywords")
+    shortest = MIN_ASCII_SUGGESTION_CHARS if word.isascii() else MIN_SUGGESTION_CHARS
     segments = [segment for _, segment in view.segments]
     best: tuple[int, str] | None = None
     for name in fields:
@@ -114,7 +120,7 @@ def _correction(view: View, word: str, allowed: np.ndarray, deadline: Deadline) 
         # As Whoosh's corrector ranked them: the three most frequent in the field, then the
         # one found in the most resources.
         ranked = sorted(
-            (c for c in found if len(c) >= MIN_SUGGESTION_CHARS),
+            (c for c in found if len(c) >= shortest),
             key=lambda c: (-_frequency(view, name, c), c),
         )
         kept = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, get_args
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from library.db import Base, utcnow
@@ -121,7 +121,7 @@ class Resource(Base):
     unit_number: Mapped[int | None]
     unit_title: Mapped[str] = mapped_column(String(100), default="", server_default="")
     lesson: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    textbook_guessed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    textbook_guessed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     studio_id: Mapped[int] = mapped_column(ForeignKey("studios.id"), index=True)
     authors: Mapped[list[str]] = mapped_column(JSON, default=list)
     abstract: Mapped[str] = mapped_column(Text, default="")

@@ -58,7 +58,10 @@ def fetch_changes(after_seq: int) -> list[Change]:
     return changes
 
 
-DOCUMENT_LOADS = (selectinload(Resource.files), selectinload(Resource.edition))
+def _document_loads() -> tuple:
+    """What a document needs besides the row (built when asked: at import the models of every
+    domain may not be there yet)."""
+    return selectinload(Resource.files), selectinload(Resource.edition)
 
 
 def to_document(resource: Resource) -> ResourceDocument:
@@ -98,7 +101,7 @@ def load_documents(ids: Sequence[int]) -> Mapping[int, ResourceDocument]:
     """Documents of the resources that still exist among `ids`."""
     with _session() as session:
         rows = session.scalars(
-            select(Resource).where(Resource.id.in_(list(ids))).options(*DOCUMENT_LOADS)
+            select(Resource).where(Resource.id.in_(list(ids))).options(*_document_loads())
         ).unique()
         return {r.id: to_document(r) for r in rows}
 
@@ -232,7 +235,7 @@ def _stop_indexer(proc, stop, timeout: float = 120.0) -> None:
 
 
 def _all_documents(session: Session) -> Iterator[ResourceDocument]:
-    stmt = select(Resource).options(*DOCUMENT_LOADS).order_by(Resource.id)
+    stmt = select(Resource).options(*_document_loads()).order_by(Resource.id)
     for resource in session.scalars(stmt.execution_options(yield_per=200)):
         yield to_document(resource)
 

@@ -372,3 +372,38 @@ def save_edition(code: str, name: str, aliases: Sequence[str], subjects: Sequenc
     session.commit()
     forget_editions()
     return row
+
+
+@dataclass
+class GuessReport:
+    looked_at: int = 0
+    guessed: list[tuple[int, str, positions.Guess]] = field(default_factory=list)
+
+
+def guess_missing(*, apply: bool, batch: int = 500) -> GuessReport:
+    """Read the textbook position of every resource that has none from its title (the 352 outputs
+    a county had before, imported without one); with apply, write them, marked as guessed."""
+    session = get_session()
+    report = GuessReport()
+    unplaced = (Resource.edition_code.is_(None), Resource.grade == "", Resource.volume == "",
+                Resource.unit_number.is_(None), Resource.lesson == "")  # fmt: skip
+    last = 0
+    while True:
+        rows = list(session.scalars(select(Resource).where(*unplaced, Resource.id > last)
+                                    .order_by(Resource.id).limit(batch)))  # fmt: skip
+        if not rows:
+            break
+        for row in rows:
+            report.looked_at += 1
+            found = guess(row.title, stage=row.stage_code)
+            if found.empty:
+                continue
+            report.guessed.append((row.id, row.title, found))
+            if apply:
+                row.edition_code, row.grade, row.volume = found.edition, found.grade or "", found.volume or ""
+                row.unit_number, row.unit_title, row.lesson = found.unit_number, found.unit_title, found.lesson
+                row.textbook_guessed = True
+        last = rows[-1].id
+        if apply:
+            session.commit()  # one change-log batch (and index commit) a batch
+    return report

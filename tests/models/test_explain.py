@@ -218,3 +218,39 @@ def test_postgresql_reads_a_studio_groups_from_an_index(pg_app):
                 if "Seq Scan on resources" in plan or len(groups) < (5 if name == "award wall" else 3):
                     problems.append(f"{name} for {visitor or 'anonymous'}:\n{statement}\n{plan}")
     assert not problems, "\n\n".join(problems)
+
+
+# ---------------------------------------------------------------------------- the textbook tree
+
+def _tree_statements(app, visitor: str | None) -> list[tuple[str, object]]:
+    """The GROUP BY of a subject and stage's textbook tree, as the page runs it (migration 0013)."""
+    from library.textbooks import service as textbooks
+
+    with app.test_request_context():
+        session = get_session()
+        actor = session.scalar(select(User).where(User.username == visitor)) if visitor else None
+        if actor is not None:
+            list(actor.memberships), list(actor.liaison_studios)
+        with _recording(app) as seen:
+            textbooks.tree(actor, "math", "primary")
+    found = [(s, p) for s, p in seen if re.search(r"FROM resources\b", s) and "GROUP BY" in s]
+    assert len(found) == 1
+    return found
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_sqlite_counts_the_textbook_tree_from_an_index(sqlite_app, visitor):
+    for statement, parameters in _tree_statements(sqlite_app, visitor):
+        with sqlite_app.extensions["db_engine"].connect() as conn:
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+        reads = [line for line in plan if re.match(r"(SCAN|SEARCH) resources\b", line)]
+        assert reads and all(line.startswith("SEARCH resources USING ") for line in reads), "\n".join(plan)
+        assert any("ix_resources_textbook" in line for line in reads), "\n".join(plan)
+
+
+def test_postgresql_counts_the_textbook_tree_from_an_index(pg_app):
+    engine = pg_app.extensions["db_engine"]
+    for visitor in VISITORS:
+        for statement, parameters in _tree_statements(pg_app, visitor):
+            plan = _pg_plan(engine, statement, parameters)
+            assert "Seq Scan on resources" not in plan and "ix_resources_textbook" in plan, plan

@@ -148,3 +148,15 @@ def test_abbreviations_find_the_terms_teachers_write(library: SearchIndex) -> No
     result = library.search("PBL", audience=TEACHER, vocabulary=VOCABULARY)
     assert {31, 46} <= {h.id for h in result.hits}
     assert result.did_you_mean is None
+
+
+@pytest.mark.parametrize(("typed", "proposed"), [
+    ("pbx", None),  # not "lbx", the initials of some title's pinyin
+    ("sl", None),  # two letters are a fragment, not a word to propose
+    ("ppx", "ppt"),  # a real word of the index, one letter away
+    ("fenshv", "fenshu"),  # pinyin long enough to be syllables
+    ("双见", "双减"),
+])
+def test_suggestions_propose_only_words_of_the_index(library: SearchIndex, typed: str, proposed: str | None) -> None:
+    result = library.search(typed, audience=TEACHER, vocabulary=VOCABULARY)
+    assert result.total == 0 and result.did_you_mean == proposed

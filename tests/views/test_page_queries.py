@@ -47,6 +47,9 @@ PAGES = {
     "/api/v1/studios": 3,
     "/api/v1/subjects": 3,
     "/api/v1/resources/{first}": 3,
+    "/textbooks/math/primary": 12,
+    "/textbooks/math/primary?edition=pep&book=p3.upper&unit=2": 14,
+    "/api/v1/textbooks?subject=math&stage=primary": 4,
 }
 VISITORS = ("anonymous", "zhangsan", "wangli")  # zhangsan: a plain teacher; wangli: wang-math's host
 
@@ -69,6 +72,8 @@ def _add_resources(app, count: int) -> None:
                 award_level=AWARDS[i % len(AWARDS)] if kind == "award_case" else None,
                 project_status=PROJECTS[i % len(PROJECTS)] if kind == "research_project" else None,
                 download_count=i % 4, created_at=now - timedelta(hours=i),
+                edition_code="pep" if i % 3 else None, grade="p3" if studio.stage_code == "primary" else "",
+                volume="upper", unit_number=i % 4, unit_title=f"第{i % 4}单元", lesson=f"课{i % 5}",
                 files=[ResourceFile(original_name=f"{i}.pdf", content_type="application/pdf", size=100,
                                     sha256=f"{i:064x}", storage_key=f"originals/{i}", thumbnail_key=f"thumbs/{i}")],
             ))

@@ -198,3 +198,24 @@ def test_an_admin_adds_an_edition_and_search_understands_it(app, client, world, 
     client.post("/admin/editions", data={"csrf_token": token, "code": "other", "name_zh": "别的版", "aliases": "人教版"})
     assert "“人教版”已是另一个版本（pep）的名称或别名" in client.get("/admin/editions").get_data(as_text=True)
     client.get("/logout")
+
+
+def test_existing_resources_get_their_positions_guessed_by_a_command(app, client, world, pdf, runner):
+    placed = upload(client, world.host_token, [pdf], title="人教版三年级上册第三单元《测量》教学设计").json["id"]
+    plain = upload(client, world.host_token, [pdf], title="小学数学作业设计的实践研究").json["id"]
+    dry = runner.invoke(args=["textbooks", "guess"])
+    assert dry.exit_code == 0 and "1 of 2 resources without a position: would be written" in dry.output
+    assert f"{placed}\t人教版三年级上册第三单元《测量》教学设计\t→ 人教版 三年级上册 第三单元 《测量》" in dry.output
+    assert client.get(f"/api/v1/resources/{placed}", headers=bearer(world.host_token)).json["edition"] is None
+    applied = runner.invoke(args=["textbooks", "guess", "--apply"])
+    assert applied.exit_code == 0 and "1 of 2 resources without a position: written" in applied.output
+    body = client.get(f"/api/v1/resources/{placed}", headers=bearer(world.host_token)).json
+    assert (body["edition"], body["grade"], body["volume"], body["unit_number"], body["lesson"],
+            body["textbook_guessed"]) == ("pep", "p3", "upper", 3, "测量", True)
+    assert client.get(f"/api/v1/resources/{plain}", headers=bearer(world.host_token)).json["edition"] is None
+    # The index has the position: the tree counts it and a search understands it.
+    run_jobs(app)
+    tree = client.get("/api/v1/textbooks", query_string={"subject": "math", "stage": "primary"}).json
+    assert tree["placed"] == 1
+    assert [h["id"] for h in client.get("/api/v1/search", query_string={"q": "人教版 测量"}).json["hits"]] == [placed]
+    assert runner.invoke(args=["textbooks", "guess"]).output.startswith("0 of 1")

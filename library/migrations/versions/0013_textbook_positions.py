@@ -45,14 +45,19 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['edition_code'], ['editions.code'], ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('user_id'),
     )
-    with op.batch_alter_table('resources') as batch:
-        batch.add_column(sa.Column('edition_code', sa.String(length=32), nullable=True))
-        batch.add_column(sa.Column('volume', sa.String(length=24), server_default='', nullable=False))
-        batch.add_column(sa.Column('unit_number', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('unit_title', sa.String(length=100), server_default='', nullable=False))
-        batch.add_column(sa.Column('lesson', sa.String(length=200), server_default='', nullable=False))
-        batch.add_column(sa.Column('textbook_guessed', sa.Boolean(), server_default='0', nullable=False))
-        batch.create_foreign_key('fk_resources_edition_code_editions', 'editions', ['edition_code'], ['code'])
+    # Plain ALTER TABLE, not a batch copy: on SQLite a batch drops and recreates `resources`, and
+    # with foreign keys on, dropping it would cascade to every file, event and loan of it.
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    if sqlite:  # Alembic adds no constraint to SQLite without a batch; SQLite takes it inline
+        op.execute('ALTER TABLE resources ADD COLUMN edition_code VARCHAR(32) REFERENCES editions (code)')
+    else:
+        op.add_column('resources', sa.Column('edition_code', sa.String(length=32), nullable=True))
+        op.create_foreign_key('fk_resources_edition_code_editions', 'resources', 'editions', ['edition_code'], ['code'])
+    op.add_column('resources', sa.Column('volume', sa.String(length=24), server_default='', nullable=False))
+    op.add_column('resources', sa.Column('unit_number', sa.Integer(), nullable=True))
+    op.add_column('resources', sa.Column('unit_title', sa.String(length=100), server_default='', nullable=False))
+    op.add_column('resources', sa.Column('lesson', sa.String(length=200), server_default='', nullable=False))
+    op.add_column('resources', sa.Column('textbook_guessed', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.create_index('ix_resources_textbook', 'resources',
                     ['subject_code', 'stage_code', 'status', 'edition_code', 'grade', 'volume', 'unit_number'])
     bind = op.get_bind()
@@ -64,9 +69,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_resources_textbook', table_name='resources')
-    with op.batch_alter_table('resources') as batch:
-        batch.drop_constraint('fk_resources_edition_code_editions', type_='foreignkey')
-        for column in ('textbook_guessed', 'lesson', 'unit_title', 'unit_number', 'volume', 'edition_code'):
-            batch.drop_column(column)
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint('fk_resources_edition_code_editions', 'resources', type_='foreignkey')
+    for column in ('textbook_guessed', 'lesson', 'unit_title', 'unit_number', 'volume', 'edition_code'):
+        op.drop_column('resources', column)  # ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35): no table copy
     op.drop_table('textbook_pins')
     op.drop_table('editions')
