@@ -6,6 +6,7 @@ with background networking off, and Playwright's own browser downloads are never
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app import build_world, make_app
+from tests.support.app import PASSWORD, build_world, make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -253,3 +254,13 @@ def pytest_terminal_summary(terminalreporter):
         names = ", ".join(sorted(p.name for p in SCREENSHOTS.glob("*.png")))
         terminalreporter.write_sep("-", "browser screenshots")
         terminalreporter.write_line(f"screenshots: {SCREENSHOTS} ({names})")
+
+
+def sign_in(page, username: str, display_name: str) -> None:
+    """Sign in through the login form and check the header names the user."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/$"))
+    assert page.locator(".user-nav .who").inner_text() == display_name

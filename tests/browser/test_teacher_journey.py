@@ -7,20 +7,11 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot
-from tests.support.app import PASSWORD, upload
+from tests.browser.conftest import screenshot, sign_in
+from tests.support.app import upload
 
 VIDEO_TITLE = "校本研修：分数的初步认识课堂实录"
 PDF_TITLE = "校本研修：光合作用探究实验报告"
-
-
-def sign_in(page, username: str, display_name: str) -> None:
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/$"))
-    assert page.locator(".user-nav .who").inner_text() == display_name
 
 
 def fill_upload_form(page, title: str, kind: str, keywords: str = "校本研修，浏览器验收") -> None:

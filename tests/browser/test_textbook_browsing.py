@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.conftest import screenshot
-from tests.support.app import PASSWORD, upload
+from tests.browser.conftest import screenshot, sign_in
+from tests.support.app import upload
 
 MEASURE = "第三单元 测量"
 TIME = "第一单元 时、分、秒"
@@ -22,15 +22,6 @@ PAPER = "在测量活动中建立长度观念"
 SECONDS = "秒的认识 获奖课例"
 BNU = "北师大版 毫米的认识"
 UNPLACED = "小学数学作业设计的几点思考"
-
-
-def sign_in(page, username: str, display_name: str) -> None:
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/$"))
-    assert page.locator(".user-nav .who").inner_text() == display_name
 
 
 def query_of(url: str) -> dict[str, list[str]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from search_index import SearchIndex, configure_jieba
+from tests.search_index.judged_corpus import judged_corpus
 from tests.search_index.search_corpus import ChangeLog, small_corpus
 
 
@@ -37,3 +38,14 @@ def loaded(index: SearchIndex, changelog: ChangeLog) -> SearchIndex:
     changelog.put_all(small_corpus())
     index.apply_pending(changelog.fetch_changes, changelog.load_documents)
     return index
+
+
+@pytest.fixture(scope="module")
+def judged_library(tmp_path_factory: pytest.TempPathFactory, jieba_ready: None) -> Iterator[SearchIndex]:
+    """The judged corpus (tests/search_index/judged_corpus.py) in a real index, once per module."""
+    index = SearchIndex(Path(tmp_path_factory.mktemp("judged")) / "index")
+    log = ChangeLog()
+    log.put_all(judged_corpus())
+    index.apply_pending(log.fetch_changes, log.load_documents)
+    yield index
+    index.close()

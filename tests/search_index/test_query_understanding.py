@@ -3,28 +3,20 @@ volume or unit become filters; a filter that leaves nothing gives its word back 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from search_index import Audience, SearchIndex, Vocabulary
 from search_index.querying import parse
 from search_index.understanding import read
 from tests.search_index.judged_corpus import judged_corpus, judged_vocabulary
-from tests.search_index.search_corpus import ChangeLog
 
 TEACHER = Audience(visibilities=frozenset({"public", "internal", "lendable"}))
 VOCABULARY = judged_vocabulary()
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory, jieba_ready: None):
-    index = SearchIndex(Path(tmp_path_factory.mktemp("understanding")) / "index")
-    log = ChangeLog()
-    log.put_all(judged_corpus())
-    index.apply_pending(log.fetch_changes, log.load_documents)
-    yield index
-    index.close()
+def library(judged_library: SearchIndex) -> SearchIndex:
+    return judged_library
 
 
 def understood(text: str, filters: dict[str, list[str]] | None = None) -> list[tuple[str, str, str]]:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from search_index import Audience, SearchIndex
 from tests.search_index.judged_corpus import JUDGED_QUERIES, judged_corpus, judged_vocabulary
-from tests.search_index.search_corpus import ChangeLog
 
 TEACHER = Audience(visibilities=frozenset({"public", "internal", "lendable"}))
 TARGET = 0.97
@@ -16,13 +13,8 @@ VOCABULARY = judged_vocabulary()
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory, jieba_ready: None):
-    index = SearchIndex(Path(tmp_path_factory.mktemp("judged")) / "index")
-    log = ChangeLog()
-    log.put_all(judged_corpus())
-    index.apply_pending(log.fetch_changes, log.load_documents)
-    yield index
-    index.close()
+def library(judged_library: SearchIndex) -> SearchIndex:
+    return judged_library
 
 
 def top_five(index: SearchIndex, text: str) -> list[int]:
