@@ -68,6 +68,7 @@ bench: install
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m bench.upload
 	$(BIN)/python -m bench.search --write
+	$(BIN)/python -m bench.search.understanding --write
 	$(BIN)/python -m bench.http --resources 10000 --write
 
 # The production shape at 100k resources, on PostgreSQL (a database `bench_100000_<seed>` is created on
