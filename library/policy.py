@@ -182,6 +182,12 @@ def can_edit(user: User | None, resource: Resource) -> bool:
     return _is_uploader(user, resource) and resource.status in ("draft", "returned")
 
 
+def can_read_review_notes(user: User | None, resource: Resource) -> bool:
+    """Why a resource was returned, and by whom: its uploader and its reviewers (the people who
+    mend it and the people who judged it), nobody else."""
+    return can_review(user, resource.studio_id) or _is_uploader(user, resource)
+
+
 def can_delete(user: User | None, resource: Resource) -> bool:
     """Same people as editing: deleting a published output is for reviewers only."""
     return can_edit(user, resource)

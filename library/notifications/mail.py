@@ -64,6 +64,8 @@ SUBJECTS = {
     "loan.due": _l("借阅即将到期"),
     "loan.expired": _l("借阅已到期"),
     "loan.feedback": _l("收到借阅使用反馈"),
+    "resource.returned": _l("您的成果被退回"),
+    "resource.published": _l("您的成果已发布"),
 }
 
 

@@ -22,7 +22,7 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # loan.requested | loan.approved | loan.declined | loan.due | loan.expired | loan.feedback …
+    kind: Mapped[str] = mapped_column(String(32))  # one of notifications.service.KINDS: loan.requested … resource.returned, resource.published
     subject_type: Mapped[str] = mapped_column(String(32), default="")
     subject_id: Mapped[int | None]
     text: Mapped[str] = mapped_column(Text, default="")

@@ -1,4 +1,5 @@
-"""In-app notifications: loan requests, decisions, due dates, expiry and feedback."""
+"""In-app notifications: loan requests, decisions, due dates, expiry and feedback; outputs returned
+to or published for their authors."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from library.notifications import mail
 from library.notifications.models import Notification
 
 KINDS = ("agreement.created", "loan.requested", "loan.approved", "loan.declined", "loan.due", "loan.expired",
-         "loan.feedback")
+         "loan.feedback", "resource.returned", "resource.published")
 
 
 def notify(users: Iterable[User], kind: str, subject_type: str, subject_id: int | None, text: str,

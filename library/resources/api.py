@@ -87,7 +87,7 @@ def resource_history(resource_id: int):
     actor = current_actor()
     resource = resources.get_resource(actor, resource_id)
     # Reviewers' comments and names are for the author and the reviewers, not every reader.
-    private = policy.can_edit(actor, resource) or (actor is not None and resource.uploader_id == actor.id)
+    private = policy.can_read_review_notes(actor, resource)
     return jsonify(events=[
         {"action": e.action, "from": e.from_status, "to": e.to_status,
          "comment": e.comment if private else "",

@@ -1,4 +1,5 @@
-"""The review workflow and the changes that follow it: submit, publish, return, withdraw, edit, delete."""
+"""The review workflow and the changes that follow it: submit, publish, return, withdraw, edit, delete;
+the author's notices of a return or a publication, and the latest return a page shows."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask import current_app
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from library import policy
 from library.accounts.models import User
@@ -15,6 +16,7 @@ from library.audit import service as audit
 from library.db import Page, get_session, on_commit, utcnow
 from library.errors import Conflict, InvalidInput, PermissionDenied
 from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
+from library.notifications import service as notifications
 from library.resources import claims
 from library.resources.models import Resource, ResourceEvent, ResourceFile
 from library.resources.schemas import ResourceFields, ResourcePatch
@@ -26,7 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def transition(actor: User | None, resource_id: int, action: str, comment: str = "") -> Resource:
-    """Move a resource along the workflow, recording who and when, and update search."""
+    """Move a resource along the workflow, recording who and when, telling the author of a return or a
+    publication by someone else (same transaction), and update search."""
     if action not in policy.TRANSITIONS:
         raise InvalidInput(_("未知的操作：%(action)s", action=action))
     resource = get_resource(actor, resource_id)
@@ -49,8 +52,47 @@ def transition(actor: User | None, resource_id: int, action: str, comment: str =
     if target == "published":
         resource.published_at = utcnow()
     audit.record(f"resource.{action}", actor, "resource", resource.id, title=resource.title, comment=comment)
+    _tell_the_author(actor, resource, action, comment)
     session.commit()
     return resource
+
+
+def book_title(title: str) -> str:
+    """A title between book-title marks, never doubled: 《背影》 stays as it is, 背影 becomes 《背影》,
+    and a title that holds marks of its own (《背影》教学设计) is quoted “…” instead."""
+    title = title.strip()
+    inner = title[1:-1] if title.startswith("《") and title.endswith("》") else None
+    if inner is not None and "《" not in inner and "》" not in inner:
+        return title
+    if "《" in title or "》" in title:
+        return f"“{title}”"
+    return f"《{title}》"
+
+
+def _tell_the_author(actor: User, resource: Resource, action: str, comment: str) -> None:
+    """A return (with its reason) or a publication is news for the uploader, in the app and by mail
+    when mail is on, written in the transition's transaction; nobody is told of their own step."""
+    author = resource.uploader
+    if action not in ("return", "publish") or author is None or author.id == actor.id:
+        return
+    title = book_title(resource.title)
+    if action == "return":
+        text = _("您的成果%(title)s被退回：%(reason)s", title=title, reason=comment)
+    else:
+        text = _("您的成果%(title)s已发布", title=title)
+    kind = "resource.returned" if action == "return" else "resource.published"
+    notifications.notify([author], kind, "resource", resource.id, text, f"/resources/{resource.id}")
+
+
+def latest_return(resource: Resource) -> ResourceEvent | None:
+    """The step that returned a resource now returned (its reason, who and when; the actor loaded
+    with it), or None when the resource is not returned. Who may read it: policy.can_read_review_notes."""
+    if resource.status != "returned":
+        return None
+    return get_session().scalar(
+        select(ResourceEvent).where(ResourceEvent.resource_id == resource.id, ResourceEvent.action == "return")
+        .options(joinedload(ResourceEvent.actor)).order_by(ResourceEvent.id.desc()).limit(1)
+    )
 
 
 def history(resource: Resource) -> list[ResourceEvent]:

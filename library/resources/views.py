@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 
 from library import policy
 from library.accounts.auth import current_actor
-from library.resources import catalogue
+from library.resources import catalogue, review
 from library.resources import service as resources
 from library.stats import usage
 from library.studios import service as studios
@@ -57,6 +57,9 @@ def resource(resource_id: int):
         resource=row,
         can_download=policy.can_download(actor, row),
         related=catalogue.related(actor, row),
+        # Why it came back, for the author who mends it and the reviewers (no one else reads it).
+        returned=review.latest_return(row)
+        if row.status == "returned" and policy.can_read_review_notes(actor, row) else None,
     )
     # Counted after rendering: the count's commit expires the session's rows, which the page
     # would otherwise read again.
