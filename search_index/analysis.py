@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator
 from functools import cache, lru_cache
 from importlib import resources
@@ -76,17 +77,54 @@ def synonyms(word: str) -> tuple[str, ...]:
 # ------------------------------------------------------------------ folding
 
 
+# CJK Radicals Supplement characters PDFs use for ordinary ones (a font's glyph for 民 named as the
+# radical): NFKC maps only 2 of the block, so the ones that stand for a whole common character
+# are listed (the radicals that are only components — ⻏ 阝, ⺨ 犭 — are left alone).
+RADICAL_LOOKALIKES = {
+    "⺠": "民", "⻓": "长", "⻔": "门", "⻛": "风", "⻢": "马", "⻅": "见", "⻆": "角", "⻉": "贝",
+    "⻋": "车", "⻜": "飞", "⻝": "食", "⻘": "青", "⻚": "页", "⻦": "鸟", "⻥": "鱼", "⻬": "齐",
+    "⻮": "齿", "⻰": "龙", "⻩": "黄", "⻄": "西", "⻨": "麦", "⺟": "母", "⻳": "龟",
+}  # fmt: skip
+# Blocks whose characters NFKC maps to one ordinary ideograph: Kangxi radicals (⼀ U+2F00 → 一)
+# and the CJK compatibility ideographs.
+_LOOKALIKE_BLOCKS = ((0x2F00, 0x2FD6), (0xF900, 0xFB00), (0x2F800, 0x2FA20))
+
+
+@cache
+def lookalikes() -> dict[int, str]:
+    """Look-alike character → the ordinary one, one to one (so folding keeps offsets)."""
+    table = {ord(k): v for k, v in RADICAL_LOOKALIKES.items()}
+    for start, end in _LOOKALIKE_BLOCKS:
+        for code in range(start, end):
+            folded = unicodedata.normalize("NFKC", chr(code))
+            if len(folded) == 1 and folded != chr(code):
+                table[code] = folded
+    return table
+
+
+def normalise_text(text: str) -> str:
+    """Extracted document text as it is stored and indexed: the radical look-alikes and
+    compatibility ideographs PDFs use become the ordinary characters (⼀、情境导⼊ → 一、情境导入).
+    Not the whole of NFKC: it would also turn Chinese punctuation (：，（）) into ASCII."""
+    return text.translate(lookalikes())
+
+
 @cache
 def _fold_table() -> dict[int, str]:
-    """One-to-one character map: full-width ASCII → half-width, traditional → simplified."""
+    """One-to-one character map: full-width ASCII → half-width, look-alike radicals and
+    compatibility ideographs → the ordinary character, traditional → simplified."""
     table: dict[int, str] = {0x3000: " "}
     for code in range(0xFF01, 0xFF5F):
         table[code] = chr(code - 0xFEE0)
+    table.update(lookalikes())
     raw = resources.files("zhconv").joinpath("zhcdict.json").read_bytes()
     to_simplified = json.loads(raw.decode("utf-8"))["zh2Hans"]
     for traditional, simplified in to_simplified.items():
         if len(traditional) == 1 and len(simplified) == 1 and traditional != simplified:
             table[ord(traditional)] = simplified
+    for code, ordinary in list(table.items()):  # a look-alike of a traditional character: both steps
+        if len(ordinary) == 1 and ord(ordinary) in table and table[ord(ordinary)] != ordinary:
+            table[code] = table[ord(ordinary)]
     return table
 
 

@@ -19,6 +19,7 @@ from search_index.documents import ResourceDocument
 # 4: segments carry a postings sidecar; positions packed (search_index.codec).
 # 5: textbook positions (grade, edition, volume, unit) and project level/status as filter fields;
 #    the textbook's words with the names.
+#    Folding maps look-alike radicals and compatibility ideographs (⼀ → 一) too.
 SCHEMA_VERSION = 5
 
 # Word fields (jieba search mode) and the query-time weight of a match in each: a title or keyword

@@ -105,3 +105,18 @@ def test_an_unrenderable_pdf_keeps_its_text_without_a_thumbnail(sample_dir, tmp_
     path.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
                      b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
     assert ingest.pdf_thumbnail(path) is None
+
+
+def test_extracted_text_is_stored_without_lookalike_characters(tmp_path):
+    """A document written with Kangxi radicals (as some PDF converters leave them) is stored, and
+    so indexed and shown, in ordinary characters."""
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("⼀、情境导⼊：⽤⽣活中的例⼦引⼊新课")
+    document.add_paragraph("⼆、⺠间故事")
+    path = tmp_path / "教学设计.docx"
+    document.save(path)
+    text = ingest.derive(path, ingest.DOCX).text
+    assert "一、情境导入：用生活中的例子引入新课" in text and "二、民间故事" in text
+    assert not any(0x2E80 <= ord(ch) <= 0x2FDF for ch in text)
