@@ -90,6 +90,7 @@ def api_blueprint():
     from library.search import api as _search  # noqa: F401
     from library.stats import api as _stats  # noqa: F401
     from library.studios import api as _studios  # noqa: F401
+    from library.shelf import api as _shelf  # noqa: F401
     from library.textbooks import api as _textbooks  # noqa: F401
     from library.web import openapi as _openapi  # noqa: F401  (the contract: /openapi.json, /docs)
     from library.web.api import api
@@ -109,9 +110,10 @@ def register_blueprints(app: Flask) -> None:
     from library.search import views as search
     from library.stats import views as stats
     from library.studios import views as studios
+    from library.shelf import views as shelf
     from library.textbooks import views as textbooks
 
-    for module in (resources, search, studios, textbooks, accounts, upload_views, file_views, review_views, admin,
+    for module in (resources, search, studios, textbooks, shelf, accounts, upload_views, file_views, review_views, admin,
                    stats, assessment, lending, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_blueprint(), url_prefix="/api/v1")

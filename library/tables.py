@@ -11,6 +11,7 @@ from library.lending import models as lending  # noqa: F401
 from library.notifications import models as notifications  # noqa: F401
 from library.resources import models as resources  # noqa: F401
 from library.search import models as search  # noqa: F401
+from library.shelf import models as shelf  # noqa: F401
 from library.stats import models as stats  # noqa: F401
 from library.studios import models as studios  # noqa: F401
 from library.textbooks import models as textbooks  # noqa: F401

@@ -9,6 +9,7 @@ from library.accounts.auth import current_actor
 from library.resources import catalogue, review
 from library.resources import service as resources
 from library.stats import usage
+from library.shelf import service as shelf
 from library.studios import service as studios
 from library.textbooks import service as textbooks
 from library.web.listing import page_number, sort_choice, stage_choice, stage_list
@@ -57,6 +58,7 @@ def resource(resource_id: int):
         resource=row,
         can_download=policy.can_download(actor, row),
         related=catalogue.related(actor, row),
+        favourite=shelf.is_favourite(actor, row.id),
         # Why it came back, for the author who mends it and the reviewers (no one else reads it).
         returned=review.latest_return(row)
         if row.status == "returned" and policy.can_read_review_notes(actor, row) else None,
