@@ -73,6 +73,17 @@ def can_upload(user: User | None, studio: Studio) -> bool:
     return is_admin(user) or studio.id in studio_roles(user) or studio.id in liaison_ids(user)
 
 
+def can_upload_somewhere(user: User | None) -> bool:
+    """Whether some studio takes the user's uploads (the menu offers 上传成果 only then)."""
+    return is_admin(user) or bool(studio_roles(user)) or bool(liaison_ids(user))
+
+
+def needs_sign_in(resource: Resource) -> bool:
+    """A published output that signed-in teachers see (登录可见, or lendable): a signed-out
+    visitor is asked to sign in, not told it does not exist (studio-only ones stay not found)."""
+    return resource.status == "published" and resource.visibility in ("internal", "lendable")
+
+
 def can_publish_directly(user: User | None, studio: Studio) -> bool:
     """Reviewers may publish their own uploads at once."""
     return can_review(user, studio.id)

@@ -73,4 +73,5 @@ def init_app(app: Flask) -> None:
         can_edit=policy.can_edit,
         can_review_studio=policy.can_review,
         is_site_admin=policy.is_admin,
+        can_upload_somewhere=policy.can_upload_somewhere,
     )

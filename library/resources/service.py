@@ -297,6 +297,15 @@ def _store_file(storage, session, incoming: IncomingFile, content_type: str, pos
     return row
 
 
+def asks_sign_in(actor: User | None, resource_id: int) -> bool:
+    """Whether a signed-out visitor should be asked to sign in for this resource (登录可见) rather
+    than told it is not there."""
+    if actor is not None:
+        return False
+    resource = get_session().get(Resource, resource_id)
+    return resource is not None and policy.needs_sign_in(resource)
+
+
 def get_resource(actor: User | None, resource_id: int) -> Resource:
     """A resource the actor may see, or NotFound (also when hidden, so existence does not leak)."""
     resource = get_session().get(Resource, resource_id)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from library import policy
 from library.accounts.auth import current_actor
@@ -52,6 +53,9 @@ def subject(code: str):
 @bp.get("/resources/<int:resource_id>")
 def resource(resource_id: int):
     actor = current_actor()
+    if resources.asks_sign_in(actor, resource_id):
+        flash(_("这个成果登录后可见：请先登录，登录后会回到这里。"), "info")
+        return redirect(url_for("auth.login", next=url_for("resources.resource", resource_id=resource_id)))
     row = resources.get_resource(actor, resource_id)
     page = render_template(
         "resource.html",
