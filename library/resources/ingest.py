@@ -15,8 +15,6 @@ from pathlib import Path
 import filetype
 from flask_babel import lazy_gettext as _l
 
-from search_index.analysis import normalise_text
-
 log = logging.getLogger(__name__)
 
 
@@ -163,6 +161,11 @@ def derive(path: Path, content_type: str) -> Derived:
     derived, reason, detail = outcome.value
     if reason is not None:
         derived.error = _reason(reason, content_type, detail)
+    if derived.text:
+        # Here, not in the child: the search analysis (jieba, numpy) would not fit its memory limit.
+        from search_index.analysis import normalise_text
+
+        derived.text = normalise_text(derived.text)  # ⼀、情境导⼊ is found by 情境导入
     return derived
 
 
@@ -194,8 +197,6 @@ def derive_here(path: Path, content_type: str, limits=None) -> tuple[Derived, st
             derived.text = pptx_text(path)
         elif content_type == XLSX:
             check_zip(path)  # no text is taken from a workbook; a ZIP bomb is still worth naming
-        if derived.text:
-            derived.text = normalise_text(derived.text)  # ⼀、情境导⼊ is found by 情境导入
     except Refused as exc:
         return derived, exc.reason, exc.detail
     except MemoryError:
