@@ -16,7 +16,9 @@ EVERYONE = Audience(visibilities=frozenset({"public"}))
     ("⼀、情境导⼊", "一、情境导入"),  # Kangxi radicals U+2F00, U+2F0A
     ("⼈⺠教育", "人民教育"),  # U+2F08 and the supplement's ⺠ (NFKC leaves it)
     ("⻓⽅体", "长方体"),
-    ("豈", "岂"),  # a compatibility ideograph (U+F900 → 豈), then simplified
+    ("\uf900", "岂"),  # a compatibility ideograph (U+F900 → 豈), then simplified; escaped, as
+    # an editor that normalises to NFC would write U+F900 as the ordinary 豈
+    ("\U0002f800", "丽"),  # the supplement block (U+2F800 → 丽)
 ])
 def test_fold_maps_the_lookalikes_character_for_character(odd: str, ordinary: str) -> None:
     assert fold(odd) == ordinary and len(fold(odd)) == len(odd)
@@ -35,6 +37,9 @@ def test_a_body_with_lookalikes_is_found_by_the_ordinary_words(index, changelog)
     index.apply_pending(changelog.fetch_changes, changelog.load_documents)
     found = index.search("情境导入", audience=EVERYONE)
     assert [h.id for h in found.hits] == [1]
-    assert "<mark" in found.hits[0].highlights.get("body", "")
+    # 导⼊ itself is matched (情境 alone would find the document), highlighted at its own offsets.
+    assert "导⼊</mark>" in found.hits[0].highlights.get("body", "")
+    assert [h.id for h in index.search("导入", audience=EVERYONE).hits] == [1]
     # Typed with a look-alike, the query finds it too.
     assert [h.id for h in index.search("情境导⼊", audience=EVERYONE).hits] == [1]
+    assert [h.id for h in index.search("导⼊", audience=EVERYONE).hits] == [1]

@@ -120,3 +120,23 @@ def test_extracted_text_is_stored_without_lookalike_characters(tmp_path):
     text = ingest.derive(path, ingest.DOCX).text
     assert "一、情境导入：用生活中的例子引入新课" in text and "二、民间故事" in text
     assert not any(0x2E80 <= ord(ch) <= 0x2FDF for ch in text)
+
+
+def test_a_pdf_written_with_kangxi_radicals_is_stored_with_the_ordinary_characters(tmp_path):
+    """reportlab's STSong-Light writes U+2F00 ⼀, U+2F0A ⼊ and U+2EA0 ⺠ as they are and pypdf
+    extracts them unchanged: the text stored on the file row is the ordinary one."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    path = tmp_path / "教学设计.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.setFont("STSong-Light", 14)
+    pdf.drawString(72, 760, "\u2f00、情境导\u2f0a")
+    pdf.drawString(72, 730, "\u2f06、\u2ea0间故事")
+    pdf.save()
+    assert "\u2f0a" in ingest.pdf_text(path)  # the PDF's text layer does hold the look-alikes
+    text = ingest.derive(path, "application/pdf").text
+    assert "一、情境导入" in text and "二、民间故事" in text
+    assert not any(0x2E80 <= ord(ch) <= 0x2FDF for ch in text)
