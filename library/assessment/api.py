@@ -8,7 +8,7 @@ from flask import Response, jsonify, request
 from flask_babel import gettext as _
 
 from library.assessment import exports, indicators, scores
-from library.assessment.schemas import Assessment, IndicatorChange, IndicatorList, IndicatorNew, IndicatorOut, YearPath
+from library.assessment.schemas import Assessment, ExportQuery, IndicatorChange, IndicatorList, IndicatorNew, IndicatorOut, YearPath
 from library.errors import NotFound
 from library.validation import parse
 from library.web.api import api, signed_in
@@ -54,21 +54,25 @@ def _scores_json(year: int):
 
 @api.get("/assessment/<int:year>.xlsx")
 @operation("年度考核工作簿 (the assessment workbook)", media_type=XLSX, errors=(400, 404), tags=("assessment",),
-           description="Summary 表（工作室 × 指标得分与总分），每个工作室一张表：各项计数、分值、得分和依据。" + SHOWN)
+           description="“汇总”表（按总分排名的工作室 × 指标得分），每个工作室一张以其名称命名的表：各项计数、分值、"
+                       "得分和依据；表头冻结，不含代码。文件名 2024年度名师工作室考核.xlsx。" + SHOWN)
 def assessment_xlsx(year: int):
     year, rows, shown = _year_and_rows(year)
     return Response(exports.export_xlsx(year, rows, shown), mimetype=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="assessment-{year}.xlsx"'})
+                    headers={"Content-Disposition": exports.content_disposition(year, "xlsx")})
 
 
 @api.get("/assessment/<int:year>.csv")
-@operation("年度考核长表 CSV (the assessment as CSV)", media_type="text/csv", errors=(400, 404),
+@operation("年度考核长表 CSV (the assessment as CSV)", query=ExportQuery, media_type="text/csv", errors=(400, 404),
            tags=("assessment",),
-           description="每行一个工作室的一项指标（UTF-8 带 BOM）；evidence 为可见依据编号，evidence_hidden 为不列名的条数。")
-def assessment_csv(year: int):
+           description="每行一个工作室的一项指标（UTF-8 带 BOM），中文列名；依据为可见的依据（“成果 12、活动 3”），"
+                       "“未列名的依据条数”为不列名的条数。codes=1：供程序读取，第二行为字段名（year, studio, "
+                       "studio_name, indicator, indicator_name, count, points_before_cap, cap, score, evidence, "
+                       "evidence_hidden），含工作室代码和指标代码，evidence 为 resource:12 形式。")
+def assessment_csv(year: int, query: ExportQuery):
     year, rows, shown = _year_and_rows(year)
-    return Response(exports.export_csv(year, rows, shown), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="assessment-{year}.csv"'})
+    return Response(exports.export_csv(year, rows, shown, codes=query.codes), mimetype="text/csv",
+                    headers={"Content-Disposition": exports.content_disposition(year, "csv")})
 
 
 @api.get("/indicators")

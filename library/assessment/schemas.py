@@ -168,6 +168,12 @@ class YearPath(Schema):
     year: Year = Field(title=label("年份"))
 
 
+class ExportQuery(Schema):
+    """`?codes=1`: the CSV for programs (codes and a second header row of field names)."""
+
+    codes: Flag = Field(False, title=label("附代码"))
+
+
 class IndicatorOut(BaseModel):
     code: str
     name: str

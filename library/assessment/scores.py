@@ -156,9 +156,55 @@ def evaluate(year: int, rows: bool = True) -> list[StudioScores]:
 
 def assessment(actor: User | None, year: int, rows: bool = True) -> list[StudioScores]:
     """The assessment table, for admins and coordinators."""
+    _may_see(actor)
+    return evaluate(year, rows)
+
+
+def _may_see(actor: User | None) -> None:
     if not policy.can_view_city(actor):
         raise PermissionDenied(_("只有教育局管理员和研训员可以查看考核结果"))
-    return evaluate(year, rows)
+
+
+def competition_ranks(totals: list[float]) -> list[int]:
+    """Ranks of totals already sorted high to low, ties sharing a rank (1, 2, 2, 4)."""
+    ranks: list[int] = []
+    for place, total in enumerate(totals):
+        ranks.append(ranks[-1] if place and total == totals[place - 1] else place + 1)
+    return ranks
+
+
+@dataclass
+class RankedStudio:
+    """One line of the ranked table: this year's scores and rank, and last year's total and rank."""
+
+    rank: int
+    row: StudioScores
+    last_total: float | None
+    last_rank: int | None
+
+
+def ranked(rows: list[StudioScores], last_year: list[StudioScores]) -> list[RankedStudio]:
+    """The studios by total, highest first (ties by name, sharing a rank), each beside its total and
+    rank of the year before (None for a studio that was not there)."""
+    def order(items: list[StudioScores]) -> list[StudioScores]:
+        return sorted(items, key=lambda r: (-r.total, r.figures.studio.name, r.figures.studio.id))
+
+    before = order(last_year)
+    last = {r.figures.studio.id: (r.total, rank) for r, rank in zip(before, competition_ranks([r.total for r in before]),
+                                                                   strict=True)}
+    now = order(rows)
+    return [RankedStudio(rank, r, *last.get(r.figures.studio.id, (None, None)))
+            for r, rank in zip(now, competition_ranks([r.total for r in now]), strict=True)]
+
+
+def ranked_assessment(actor: User | None, year: int) -> list[RankedStudio]:
+    """The scores page: the year ranked by total beside the year before, both counted in SQL and
+    gathered at once (evaluate(rows=False) for two years in the statements of one)."""
+    _may_see(actor)
+    items = indicators()
+    years = stats.all_studios_years([year - 1, year], rows=False)
+    scored = {y: [StudioScores(f, [score(i, f) for i in items]) for f in found] for y, found in years.items()}
+    return ranked(scored[year], scored[year - 1])
 
 
 def split_evidence(score: Score, shown: Shown) -> tuple[list[Evidence], list[Evidence]]:

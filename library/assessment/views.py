@@ -9,7 +9,8 @@ from flask_login import login_required
 from library import policy
 from library.accounts.auth import current_actor
 from library.assessment import exports, indicators, scores
-from library.assessment.schemas import IndicatorChange, IndicatorNew, YearPath
+from library.assessment.schemas import ExportQuery, IndicatorChange, IndicatorNew, YearPath
+from library.db import utcnow
 from library.errors import PermissionDenied
 from library.stats import figures as stats
 from library.validation import parse
@@ -21,7 +22,7 @@ bp = Blueprint("assessment", __name__)
 @bp.get("/assessment/")
 @login_required
 def assessment_current():
-    return redirect(url_for("assessment.assessment_page", year=stats.default_year()))
+    return redirect(url_for("assessment.assessment_page", year=stats.latest_year()))
 
 
 def _year(year: int) -> int:
@@ -32,9 +33,9 @@ def _year(year: int) -> int:
 @login_required
 def assessment_page(year: int):
     year = _year(year)
-    rows = scores.assessment(current_actor(), year, rows=False)  # scores and counts only: outputs counted in SQL
+    rows = scores.ranked_assessment(current_actor(), year)  # scores and counts only: outputs counted in SQL
     return render_template("stats/assessment.html", year=year, rows=rows, indicators=indicators.indicators(),
-                           can_manage=policy.can_manage_assessment(current_actor()))
+                           can_manage=policy.can_manage_assessment(current_actor()), generated_at=utcnow())
 
 
 @bp.get("/assessment/<int:year>/export.<any(xlsx, csv):fmt>")
@@ -44,12 +45,12 @@ def assessment_export(year: int, fmt: str):
     actor = current_actor()
     rows = scores.assessment(actor, year)
     shown = scores.shown_to(actor)
+    headers = {"Content-Disposition": exports.content_disposition(year, fmt)}
     if fmt == "xlsx":
         return Response(exports.export_xlsx(year, rows, shown),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="assessment-{year}.xlsx"'})
-    return Response(exports.export_csv(year, rows, shown), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="assessment-{year}.csv"'})
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", headers=headers)
+    codes = parse(ExportQuery, request.args).codes
+    return Response(exports.export_csv(year, rows, shown, codes=codes), mimetype="text/csv", headers=headers)
 
 
 @bp.route("/assessment/indicators", methods=["GET", "POST"])

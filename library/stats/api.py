@@ -24,7 +24,7 @@ def studio_stats(slug: str, query: YearQuery):
 
 
 @api.get("/stats")
-@operation("全市各工作室的年度统计 (every studio's figures)", query=YearQuery, response=CityFigures,
+@operation("全县各工作室的年度统计 (every studio's figures)", query=YearQuery, response=CityFigures,
            tags=("stats",), description="教育局管理员和研训员可看。")
 def city_stats(query: YearQuery):
     year = query.year or stats.default_year()

@@ -241,36 +241,55 @@ def gather(year: int, studios: list[Studio], rows: bool = True) -> dict[int, Stu
     """Load the year's rows for these studios in a few queries (one per table, not per studio), each
     served by an index on (studio_id, …) (migration 0011), as plain rows; with `rows=False` the
     outputs are only counted (StudioYear.counted), which is all the city table and the scores need."""
+    return gather_years([year], studios, rows)[year]
+
+
+def gather_years(years: list[int], studios: list[Studio], rows: bool = True) -> dict[int, dict[int, StudioYear]]:
+    """gather() for consecutive years at once (the assessment beside last year's): the same queries,
+    each over the whole span and split by year, so a second year costs one statement, not a page's worth."""
     session = get_session()
-    result = {s.id: StudioYear(studio=s, year=year) for s in studios}
-    ids = list(result)
+    years = sorted(set(years))
+    if years != list(range(years[0], years[-1] + 1)):
+        raise ValueError("gather_years() takes consecutive years")
+    result = {y: {s.id: StudioYear(studio=s, year=y) for s in studios} for y in years}
+    ids = [s.id for s in studios]
     if not ids:
         return result
-    first, after = date(year, 1, 1), date(year + 1, 1, 1)
-    # Only the year's outputs leave the database (the city overview gathers every studio's catalogue);
+    first, after = date(years[0], 1, 1), date(years[-1] + 1, 1, 1)
+    # Only the years' outputs leave the database (the city overview gathers every studio's catalogue);
     # output_year() below stays the one rule. Two branches, so each is a range of ix_resources_studio_year.
     published = Resource.studio_id.in_(ids), Resource.status == "published"
-    of_year = Resource.year == year
-    undated = Resource.year.is_(None), Resource.published_at >= utc_start(first), Resource.published_at < utc_start(after)
+    of_years = Resource.year.in_(years)
+
+    def undated(start: date, end: date) -> tuple:
+        return Resource.year.is_(None), Resource.published_at >= utc_start(start), Resource.published_at < utc_start(end)
+
     # Plain column rows: run on the session's connection, past the ORM's row processing.
     connection = session.connection()
     if rows:
-        outputs = sorted((Output(*tuple(row)) for where in ((of_year,), undated)
+        outputs = sorted((Output(*tuple(row)) for where in ((of_years,), undated(first, after))
                           for row in connection.execute(select(*OUTPUT_COLUMNS).where(*published, *where))),
                          key=lambda r: r.id)
         for output in outputs:
-            if output_year(output) == year:
-                result[output.studio_id].resources.append(output)
+            counted_in = output_year(output)
+            if counted_in in result:
+                result[counted_in][output.studio_id].resources.append(output)
     else:
         # Only counted, by the columns every output figure depends on, from the index alone.
-        for figures in result.values():
-            figures.counted = Counter()
+        for by_studio in result.values():
+            for figures in by_studio.values():
+                figures.counted = Counter()
         columns = (Resource.studio_id, Resource.kind, Resource.award_level, Resource.project_level,
                    Resource.project_status)
-        for where in ((of_year,), undated):
-            for studio_id, kind, award_level, project_level, project_status, n in connection.execute(
-                    select(*columns, func.count()).where(*published, *where).group_by(*columns)):
-                counted = result[studio_id].counted
+        # Dated outputs by their year in one statement; undated ones by the county's year of
+        # publication, one statement a year (a local year is a range of published_at).
+        branches: list[tuple[int | None, tuple]] = [(None, (of_years,))]
+        branches += [(y, undated(date(y, 1, 1), date(y + 1, 1, 1))) for y in years]
+        for fixed, where in branches:
+            for studio_id, year_column, kind, award_level, project_level, project_status, n in connection.execute(
+                    select(Resource.studio_id, Resource.year, *columns[1:], func.count())
+                    .where(*published, *where).group_by(Resource.year, *columns)):
+                counted = result[fixed if fixed is not None else year_column][studio_id].counted
                 assert counted is not None
                 counted[(kind, award_level, project_level, project_status)] += n
     lent = connection.execute(
@@ -293,30 +312,38 @@ def gather(year: int, studios: list[Studio], rows: bool = True) -> dict[int, Stu
     seen: set[tuple] = set()
     for row in lent:
         loan = LentOutput(*row[:7], resource=Output(*tuple(row[7:])), school=schools[row[3]])
-        key = loan_period(loan)
-        figures = result[loan.studio_id]
+        year = local_day(loan.granted_at).year if loan.granted_at else years[0]
+        if year not in result:
+            continue
+        key = (year, loan_period(loan))  # each year counts its own loans
+        figures = result[year][loan.studio_id]
         (figures.repeat_loans if key in seen else figures.loans).append(loan)
         seen.add(key)
         figures.schools[loan.school_id] = loan.school
-    for figures in result.values():
-        figures.loans.sort(key=lambda loan: loan.id)
+    for by_studio in result.values():
+        for figures in by_studio.values():
+            figures.loans.sort(key=lambda loan: loan.id)
     for agreement in agreements:
-        result[agreement.studio_id].agreements.append(agreement)
-        result[agreement.studio_id].schools[agreement.school_id] = agreement.school
+        for y in years:
+            if agreement.starts_on < date(y + 1, 1, 1) and agreement.ends_on >= date(y, 1, 1):
+                result[y][agreement.studio_id].agreements.append(agreement)
+                result[y][agreement.studio_id].schools[agreement.school_id] = agreement.school
     activities = session.scalars(
         select(Activity).where(Activity.studio_id.in_(ids), Activity.held_on >= first, Activity.held_on < after)
         .options(selectinload(Activity.schools)).order_by(Activity.held_on, Activity.id)).unique()
     for activity in activities:
-        result[activity.studio_id].activities.append(activity)
-    # Counted by month in the database (at most 12 rows per studio and kind leave it), from the index alone.
-    month = func.extract("month", UsageEvent.day)
+        result[activity.held_on.year][activity.studio_id].activities.append(activity)
+    # Counted by year and month in the database (at most 12 rows per studio, kind and year leave it),
+    # from the index alone.
+    year_of, month = func.extract("year", UsageEvent.day), func.extract("month", UsageEvent.day)
     usage = connection.execute(
-        select(UsageEvent.studio_id, UsageEvent.kind, month, func.count())
+        select(UsageEvent.studio_id, UsageEvent.kind, year_of, month, func.count())
         .where(and_(UsageEvent.studio_id.in_(ids), UsageEvent.counted.is_(True),
                     UsageEvent.day >= first, UsageEvent.day < after))
-        .group_by(UsageEvent.studio_id, UsageEvent.kind, month))
-    for studio_id, kind, number, n in usage:
-        months = result[studio_id].views_by_month if kind == "view" else result[studio_id].downloads_by_month
+        .group_by(UsageEvent.studio_id, UsageEvent.kind, year_of, month))
+    for studio_id, kind, year_number, number, n in usage:
+        figures = result[int(year_number)][studio_id]
+        months = figures.views_by_month if kind == "view" else figures.downloads_by_month
         months[int(number) - 1] += n
     return result
 
@@ -330,15 +357,20 @@ def studio_year(actor: User | None, studio: Studio, year: int) -> StudioYear:
 
 def all_studios(year: int, rows: bool = True) -> list[StudioYear]:
     """Every studio's figures for the year, by studio name (`rows`: see gather)."""
+    return all_studios_years([year], rows)[year]
+
+
+def all_studios_years(years: list[int], rows: bool = True) -> dict[int, list[StudioYear]]:
+    """Every studio's figures for each of these consecutive years, by studio name, gathered at once."""
     studios = list(get_session().scalars(select(Studio).order_by(Studio.name)).unique())
-    found = gather(year, studios, rows)
-    return [found[s.id] for s in studios]
+    found = gather_years(years, studios, rows)
+    return {y: [found[y][s.id] for s in studios] for y in found}
 
 
 def city_overview(actor: User | None, year: int, rows: bool = True) -> list[StudioYear]:
     """The bureau's view: every studio side by side (the page's table needs no rows, the API names them)."""
     if not policy.can_view_city(actor):
-        raise PermissionDenied(_("只有教育局管理员和研训员可以查看全市统计"))
+        raise PermissionDenied(_("只有教育局管理员和研训员可以查看全县统计"))
     return all_studios(year, rows)
 
 
@@ -358,9 +390,33 @@ def help_matrix(rows: list[StudioYear]) -> tuple[list[School], list[tuple[Studio
 
 
 def default_year() -> int:
-    """The year dashboards open on: the current one."""
+    """The county's current year."""
     return local_day(utcnow()).year
 
 
-__all__ = ["ACTIVITY_KINDS", "LentOutput", "Output", "StudioYear", "all_studios", "city_overview", "gather", "help_matrix",
-           "loan_period", "studio_year"]
+def latest_year(studio: Studio | None = None) -> int:
+    """The year a dashboard opens on: the latest year with an output, a loan or an activity of the
+    studio (of any studio when None), never past the current year (an output dated 2030 by mistake
+    does not move it); the current year when there is nothing yet. One statement: per studio, the
+    latest of each table read from the end of its (studio_id, …) index."""
+    current = default_year()
+    published = (Resource.studio_id == Studio.id, Resource.status == "published")
+    latest = (
+        select(func.max(Resource.year)).where(*published, Resource.year <= current).scalar_subquery(),
+        select(func.max(Resource.published_at)).where(*published, Resource.year.is_(None)).scalar_subquery(),
+        select(func.max(Loan.granted_at)).where(Loan.studio_id == Studio.id).scalar_subquery(),
+        select(func.max(Activity.held_on)).where(Activity.studio_id == Studio.id).scalar_subquery(),
+    )
+    statement = select(*latest).select_from(Studio)
+    if studio is not None:
+        statement = statement.where(Studio.id == studio.id)
+    found: list[int] = []
+    for output_year_, published_at, granted_at, held_on in get_session().execute(statement):
+        found += [y for y in (output_year_, published_at and local_day(published_at).year,
+                              granted_at and local_day(granted_at).year, held_on and held_on.year) if y]
+    past = [y for y in found if y <= current]
+    return max(past) if past else current
+
+
+__all__ = ["ACTIVITY_KINDS", "LentOutput", "Output", "StudioYear", "all_studios", "all_studios_years", "city_overview",
+           "gather", "gather_years", "help_matrix", "latest_year", "loan_period", "studio_year"]

@@ -9,6 +9,7 @@ from flask_login import login_required
 from library import policy
 from library.accounts import schools
 from library.accounts.auth import current_actor
+from library.db import utcnow
 from library.i18n import AWARD_LEVEL_LABELS, KIND_LABELS, PROJECT_STATUS_LABELS
 from library.resources.models import AWARD_LEVELS, PROJECT_STATUSES
 from library.stats import activities
@@ -43,15 +44,12 @@ def _template_helpers(state) -> None:
     )
 
 
-def _year() -> int:
-    return parse(YearQuery, request.args).year or stats.default_year()
-
-
 @bp.get("/studios/<slug>/dashboard")
 @login_required
 def dashboard(slug: str):
-    year = _year()
     studio = studios.get_studio(slug)
+    # Without ?year= the dashboard opens on the studio's latest year with outputs, loans or activities.
+    year = parse(YearQuery, request.args).year or stats.latest_year(studio)
     figures = stats.studio_year(current_actor(), studio, year)
     data = figures.as_json()
     charts = {
@@ -61,7 +59,7 @@ def dashboard(slug: str):
         "project_status": [(str(PROJECT_STATUS_LABELS[k]), n) for k, n in data["projects"]["by_status"].items()],
     }
     return render_template("stats/dashboard.html", studio=studio, year=year, figures=figures, data=data,
-                           charts=charts, listed=figures.resources[:DASHBOARD_OUTPUTS])
+                           charts=charts, listed=figures.resources[:DASHBOARD_OUTPUTS], generated_at=utcnow())
 
 
 def _city_value(row: dict, key: str) -> int:
@@ -72,7 +70,7 @@ def _city_value(row: dict, key: str) -> int:
 @login_required
 def city():
     query = parse(CityQuery, request.args)
-    year = query.year or stats.default_year()
+    year = query.year or stats.latest_year()
     rows = stats.city_overview(current_actor(), year, rows=False)  # counted, not listed: the table needs no ids
     data = [(row, row.summary()) for row in rows]
     sort = query.sort
@@ -83,7 +81,8 @@ def city():
         data.sort(key=lambda item: item[0].studio.name, reverse=query.dir == "desc")
     helped_schools, matrix = stats.help_matrix(rows)
     return render_template("stats/city.html", year=year, data=data, columns=CITY_COLUMNS, sort=sort,
-                           descending=descending, value=_city_value, helped_schools=helped_schools, matrix=matrix)
+                           descending=descending, value=_city_value, helped_schools=helped_schools, matrix=matrix,
+                           generated_at=utcnow())
 
 
 

@@ -87,5 +87,5 @@ def test_coordinator_sees_the_city_overview(dash_page):
     assert total == "62.5"
     with page.expect_download() as info:
         page.get_by_role("button", name="下载 Excel（XLSX）").click()
-    assert info.value.suggested_filename == f"assessment-{YEAR}.xlsx"
+    assert info.value.suggested_filename == f"{YEAR}年度名师工作室考核.xlsx"
     screenshot(page, "assessment")

@@ -73,65 +73,105 @@ def test_assessment_json_counts_and_scores(client, known):
     assert bad.status_code == 404 and bad.json["error"]["code"] == "not_found"
 
 
-def _check_workbook(book, known):
-    assert book.sheetnames == ["Summary", "li-chinese", "wang-math"]
-    summary = book["Summary"]
-    assert summary["A1"].value == f"{YEAR} 年度名师工作室考核汇总"
-    header = [c.value for c in summary[2]]
-    assert header == ["工作室代码", "工作室", "录课视频", "省级及以上获奖课例", "州市级及以下获奖课例", "优秀课例",
-                      "课题立项与在研", "课题结题", "论文文章", "培训与教研活动", "培训教师人次", "协议内借阅", "帮扶学校", "总分"]
-    assert [c.value for c in summary[3]] == [None, None, *CODES, "total"]
-    rows = {summary.cell(row=r, column=1).value: [c.value for c in summary[r]] for r in (4, 5)}
-    assert rows["wang-math"] == ["wang-math", "王丽数学名师工作室", *[WANG[c][2] for c in CODES], WANG_TOTAL]
-    assert rows["li-chinese"] == ["li-chinese", "李明语文名师工作室", 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2]
-    assert summary.max_row == 5
+NAMES = ["录课视频", "省级及以上获奖课例", "州市级及以下获奖课例", "优秀课例", "课题立项与在研", "课题结题", "论文文章",
+         "培训与教研活动", "培训教师人次", "协议内借阅", "帮扶学校"]
+NAME = dict(zip(CODES, NAMES, strict=True))
+TYPES = {"resource": "成果", "activity": "活动", "loan": "借阅", "school": "帮扶学校"}
 
-    sheet = book["wang-math"]
+
+def _check_workbook(book, known):
+    # 汇总 first, then one sheet per studio named by its Chinese name, in the summary's (ranked) order.
+    assert book.sheetnames == ["汇总", "王丽数学名师工作室", "李明语文名师工作室"]
+    summary = book["汇总"]
+    assert summary["A1"].value == f"{YEAR} 年度名师工作室考核汇总"
+    assert summary.freeze_panes == "C3"
+    header = [c.value for c in summary[2]]
+    assert header == ["名次", "工作室", "总分", *NAMES]
+    rows = [[c.value for c in summary[r]] for r in (3, 4)]
+    assert rows[0] == [1, "王丽数学名师工作室", WANG_TOTAL, *[WANG[c][2] for c in CODES]]
+    assert rows[1] == [2, "李明语文名师工作室", 2, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0]
+    assert summary.max_row == 4
+    # No codes anywhere a person reads: no studio code, no indicator code, no evidence type code.
+    cells = [c.value for ws in book for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    for code in (*CODES, "wang-math", "li-chinese", "resource", "activity", "loan", "total", "Summary"):
+        assert code not in cells, code
+    assert not [v for v in cells if v.startswith("{")]  # per-level points are not JSON
+
+    sheet = book["王丽数学名师工作室"]
     assert sheet["A1"].value == f"王丽数学名师工作室 · {YEAR} 年度考核"
-    assert [c.value for c in sheet[2]] == ["指标代码", "指标", "计数", "每单位分值", "按级别分值", "计分（封顶前）", "上限", "得分"]
-    expected_points = {"lesson_videos": (1, None, 10), "awards_high": (5, '{"national": 8, "provincial": 5}', 24),
+    assert sheet.freeze_panes == "B3"
+    assert [c.value for c in sheet[2]] == ["指标", "计数", "每单位分值", "按级别分值", "计分（封顶前）", "上限", "得分"]
+    expected_points = {"lesson_videos": (1, None, 10), "awards_high": (5, "国家级 8 分、省级 5 分", 24),
                        "teachers_trained": (0.02, None, 10), "schools_helped": (2, None, 10)}
     for offset, code in enumerate(CODES):
         row = [c.value for c in sheet[3 + offset]]
         count, raw, score = WANG[code]
-        assert row[0] == code and row[2] == count and row[5] == raw and row[7] == score, row
+        assert row[0] == NAME[code] and row[1] == count and row[4] == raw and row[6] == score, row
         if code in expected_points:
             points, level_points, cap = expected_points[code]
-            assert (row[3], row[4] or None, row[6]) == (points, level_points, cap), row
-    assert [c.value for c in sheet[14]] == ["total", "总分", None, None, None, None, None, WANG_TOTAL]
+            assert (row[2], row[3] or None, row[5]) == (points, level_points, cap), row
+    assert [c.value for c in sheet[14]] == ["总分", None, None, None, None, None, WANG_TOTAL]
     assert sheet["A16"].value == "依据"
-    assert [c.value for c in sheet[17]] == ["指标代码", "类型", "编号", "名称", "数量", "每单位分值", None, None]
+    assert [c.value for c in sheet[17]] == ["指标", "类型", "编号", "名称", "数量", "每单位分值", None]
     evidence_rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=18)]
-    assert all(r[6:] == [None, None] for r in evidence_rows)
+    assert all(r[6:] == [None] for r in evidence_rows)
     evidence_rows = [r[:6] for r in evidence_rows]
     expected = _evidence(known)
-    flat = [(code, item) for code in CODES for item in expected[code]]
-    assert [(r[0], f"{r[1]}:{r[2]}") for r in evidence_rows] == flat
+    flat = [(NAME[code], item) for code in CODES for item in expected[code]]
+    assert [(r[0], r[1], r[2]) for r in evidence_rows] == \
+        [(name, TYPES[item.split(":")[0]], int(item.split(":")[1])) for name, item in flat]
     by_ref = {(r[0], r[1], r[2]): r for r in evidence_rows}
-    assert by_ref[("awards_high", "resource", known.ids["award_nat"])][3:] == ["成果 award_nat", 1, 8]
-    assert by_ref[("teachers_trained", "activity", known.activities["live"])][3:] == ["线上直播课", 400, 0.02]
-    assert by_ref[("loans_under_agreements", "loan", known.loans["under"])][3] == "成果 video1 → 城南小学"
+    assert by_ref[("省级及以上获奖课例", "成果", known.ids["award_nat"])][3:] == ["成果 award_nat", 1, 8]
+    assert by_ref[("培训教师人次", "活动", known.activities["live"])][3:] == ["线上直播课", 400, 0.02]
+    assert by_ref[("协议内借阅", "借阅", known.loans["under"])][3] == "成果 video1 → 城南小学"
     # Each figure is the sum of its evidence: count = Σ units, points before the cap = Σ units × points.
     for offset, code in enumerate(CODES):
-        mine = [r for r in evidence_rows if r[0] == code]
-        assert sheet.cell(row=3 + offset, column=3).value == sum(r[4] for r in mine)
-        assert abs(sheet.cell(row=3 + offset, column=6).value - sum(r[4] * r[5] for r in mine)) < 1e-9
+        mine = [r for r in evidence_rows if r[0] == NAME[code]]
+        assert sheet.cell(row=3 + offset, column=2).value == sum(r[4] for r in mine)
+        assert abs(sheet.cell(row=3 + offset, column=5).value - sum(r[4] * r[5] for r in mine)) < 1e-9
+    # Columns sized to their contents: the names column is wide, the counts narrow.
+    assert sheet.column_dimensions["A"].width >= 20 and sheet.column_dimensions["B"].width <= 12
+    assert book["李明语文名师工作室"].freeze_panes == "B3"
 
 
 def test_xlsx_export_read_back_cell_by_cell(client, known):
     response = client.get(f"/api/v1/assessment/{YEAR}.xlsx", headers=bearer(known.tokens["admin"]))
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert f"assessment-{YEAR}.xlsx" in response.headers["Content-Disposition"]
+    # The Chinese name for browsers (RFC 5987), an ASCII one for the others.
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="assessment-{YEAR}.xlsx"; '
+        "filename*=UTF-8''2024%E5%B9%B4%E5%BA%A6%E5%90%8D%E5%B8%88%E5%B7%A5%E4%BD%9C%E5%AE%A4%E8%80%83%E6%A0%B8.xlsx")
     _check_workbook(load_workbook(io.BytesIO(response.data)), known)
 
 
-def test_csv_export_long_format(client, known):
+def test_csv_export_for_people_has_chinese_headers(client, known):
     response = client.get(f"/api/v1/assessment/{YEAR}.csv", headers=bearer(known.tokens["coordinator"]))
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "filename*=UTF-8''2024%E5%B9%B4" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")  # Excel reads UTF-8 only with the BOM
+    lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert lines[0] == ["年度", "工作室", "指标", "计数", "计分（封顶前）", "上限", "得分", "依据", "未列名的依据条数"]
+    assert len(lines) == 1 + 2 * len(CODES)
+    rows = [dict(zip(lines[0], line, strict=True)) for line in lines[1:]]
+    wang = {r["指标"]: r for r in rows if r["工作室"] == "王丽数学名师工作室"}
+    assert wang["论文文章"]["依据"] == f"成果 {known.ids['paper1']}、成果 {known.ids['paper2']}"
+    assert (wang["培训教师人次"]["计数"], wang["培训教师人次"]["得分"], wang["培训教师人次"]["上限"]) == ("555", "10", "10")
+    for code in (*CODES, "wang-math", "resource:"):
+        assert code not in text, code
+
+
+def test_csv_export_long_format(client, known):
+    # ?codes=1: the long format for programs — Chinese titles, then the field names, then the rows.
+    response = client.get(f"/api/v1/assessment/{YEAR}.csv?codes=1", headers=bearer(known.tokens["coordinator"]))
     assert response.status_code == 200 and response.mimetype == "text/csv"
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
-    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    first, rest = text.lstrip("\ufeff").split("\r\n", 1)
+    assert first.split(",") == ["年度", "工作室代码", "工作室", "指标代码", "指标", "计数", "计分（封顶前）", "上限", "得分",
+                                "依据", "未列名的依据条数"]
+    rows = list(csv.DictReader(io.StringIO(rest)))
     assert len(rows) == 2 * len(CODES)
     evidence = _evidence(known)
     wang = {r["indicator"]: r for r in rows if r["studio"] == "wang-math"}
@@ -140,6 +180,8 @@ def test_csv_export_long_format(client, known):
         assert (int(row["count"]), float(row["points_before_cap"]), float(row["score"])) == (count, raw, score)
         assert row["evidence"].split() == evidence[code] and row["year"] == str(YEAR)
     assert wang["teachers_trained"]["cap"] == "10.0" and wang["papers"]["indicator_name"] == "论文文章"
+    page = client.get(f"/api/v1/assessment/{YEAR}.csv?codes=maybe", headers=bearer(known.tokens["coordinator"]))
+    assert page.status_code == 400 and "codes" in page.json["error"]["fields"]
 
 
 def test_cli_writes_the_same_workbook(app, runner, known, tmp_path):

@@ -3,7 +3,6 @@ studio-only output counted, not named, in every format; the studio's side sees i
 
 from __future__ import annotations
 
-import csv
 import io
 
 from openpyxl import load_workbook
@@ -11,7 +10,7 @@ from openpyxl import load_workbook
 from library.accounts import service as accounts
 from library.resources.service import IncomingFile, create_resource
 from tests.support.app import bearer, login
-from tests.support.stats import YEAR
+from tests.support.stats import YEAR, coded_csv_rows
 
 SECRET = "工作室内部论文：未公开的课题数据"
 
@@ -25,8 +24,8 @@ def _studio_only_paper(app, sample_dir) -> int:
 
 
 def _papers_sheet_rows(data: bytes) -> list[list]:
-    sheet = load_workbook(io.BytesIO(data))["wang-math"]
-    return [[c.value for c in row][:6] for row in sheet.iter_rows(min_row=18) if row[0].value == "papers"]
+    sheet = load_workbook(io.BytesIO(data))["王丽数学名师工作室"]
+    return [[c.value for c in row][:6] for row in sheet.iter_rows(min_row=18) if row[0].value == "论文文章"]
 
 
 def test_a_coordinator_of_no_studio_sees_studio_only_outputs_counted_not_named(app, client, known, sample_dir):
@@ -44,15 +43,16 @@ def test_a_coordinator_of_no_studio_sees_studio_only_outputs_counted_not_named(a
         assert len(papers["evidence"]) == (3 if named else 2)
 
     hidden = _papers_sheet_rows(client.get(f"/api/v1/assessment/{YEAR}.xlsx", headers=outsider).data)
-    assert ["papers", "resource", None, "（不公开的成果 1 项）", 1, 2] in hidden
+    assert ["论文文章", "成果", None, "（不公开的成果 1 项）", 1, 2] in hidden
     assert not [r for r in hidden if r[2] == rid or r[3] == SECRET]
     assert sum(r[4] * r[5] for r in hidden) == 6  # the score is still the sum of its evidence
     shown = _papers_sheet_rows(client.get(f"/api/v1/assessment/{YEAR}.xlsx", headers=liaison).data)
-    assert ["papers", "resource", rid, SECRET, 1, 2] in shown and len(shown) == 3
+    assert ["论文文章", "成果", rid, SECRET, 1, 2] in shown and len(shown) == 3
 
-    text = client.get(f"/api/v1/assessment/{YEAR}.csv", headers=outsider).get_data(as_text=True)
+    text = client.get(f"/api/v1/assessment/{YEAR}.csv?codes=1", headers=outsider).get_data(as_text=True)
     assert SECRET not in text
-    row = next(r for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    assert SECRET not in client.get(f"/api/v1/assessment/{YEAR}.csv", headers=outsider).get_data(as_text=True)
+    row = next(r for r in coded_csv_rows(text)
                if r["studio"] == "wang-math" and r["indicator"] == "papers")
     assert f"resource:{rid}" not in row["evidence"].split() and row["evidence_hidden"] == "1" and row["count"] == "3"
 
@@ -77,10 +77,10 @@ def test_the_studios_host_sees_the_output_on_the_dashboard_not_the_assessment(ap
         get_session().get(Resource, known.ids["video1"]).visibility = "studio"
         get_session().commit()
     outsider = bearer(known.tokens["other_coordinator"])
-    rows = load_workbook(io.BytesIO(client.get(f"/api/v1/assessment/{YEAR}.xlsx", headers=outsider).data))["wang-math"]
-    labels = [row[3].value for row in rows.iter_rows(min_row=18) if row[0].value == "loans_under_agreements"]
+    rows = load_workbook(io.BytesIO(client.get(f"/api/v1/assessment/{YEAR}.xlsx", headers=outsider).data))["王丽数学名师工作室"]
+    labels = [row[3].value for row in rows.iter_rows(min_row=18) if row[0].value == "协议内借阅"]
     assert labels == ["（不公开成果的借阅 1 项）"]
     admin = load_workbook(io.BytesIO(client.get(f"/api/v1/assessment/{YEAR}.xlsx",
-                                                headers=bearer(known.tokens["admin"])).data))["wang-math"]
-    assert [row[3].value for row in admin.iter_rows(min_row=18) if row[0].value == "loans_under_agreements"] == \
+                                                headers=bearer(known.tokens["admin"])).data))["王丽数学名师工作室"]
+    assert [row[3].value for row in admin.iter_rows(min_row=18) if row[0].value == "协议内借阅"] == \
         ["成果 video1 → 城南小学"]

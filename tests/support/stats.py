@@ -147,3 +147,11 @@ def build_known_year(app, sample_dir, world=None) -> KnownYear:
         usage.record_download(member, file1, 0, user_agent=BROWSER, when=at(2024, 5, 2, 9))
         usage.record_download(None, file1, 0, address="10.0.0.7", user_agent="curl/8.5.0", when=at(2024, 5, 2, 9))
     return known
+
+
+def coded_csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of the assessment CSV asked for with ?codes=1, by field name (the second header row)."""
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff").split("\r\n", 1)[1])))
