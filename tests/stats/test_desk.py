@@ -122,3 +122,13 @@ def test_a_studio_with_a_long_or_odd_name_gets_a_sheet_excel_opens(app, client, 
     odd = [n for n in book.sheetnames if n.startswith("县第一")]
     assert len(odd) == 2 and len(set(odd)) == 2 and all(len(n) <= 31 for n in odd)
     assert book.sheetnames[0] == "汇总" and all(book[n].freeze_panes == "B3" for n in odd)
+
+
+def test_the_command_line_csv_for_people_and_with_codes(app, runner, known, tmp_path):
+    out = tmp_path / "考核.csv"
+    assert runner.invoke(args=["assessment", "export", str(YEAR), "--out", str(out)]).exit_code == 0
+    lines = out.read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("年度,工作室,指标,") and "wang-math" not in out.read_text(encoding="utf-8")
+    assert runner.invoke(args=["assessment", "export", str(YEAR), "--out", str(out), "--codes"]).exit_code == 0
+    lines = out.read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("年度,工作室代码,") and lines[1].startswith("year,studio,studio_name,indicator,")
