@@ -257,7 +257,7 @@ def look(page, pattern: re.Pattern[str], axe_source: str) -> list[str]:
     if found:
         contexts = []
         for code in found[:6]:
-            m = re.search(rf"(?<![A-Za-z0-9_./-]){re.escape(code)}(?![A-Za-z0-9_/-]|\.[A-Za-z0-9])", text)
+            m = code_pattern({code}).search(text)
             if m:
                 contexts.append("«" + text[max(0, m.start() - 15):m.end() + 15].replace("\n", " ") + "»")
         problems.append(f"vocabulary codes in the visible text: {', '.join(found)} — {' '.join(contexts)}")
@@ -321,6 +321,55 @@ def test_every_page_fits_speaks_chinese_and_passes_axe(role, browser, demo_serve
     (REPORTS / f"sweep-{role}.txt").write_text(f"{role}: {len(pages_for(role, ids))} pages in {elapsed:.0f} s\n"
                                                 + (report or "  no findings") + "\n", encoding="utf-8")
     if failures:
-        pytest.fail(f"{role}: {sum(map(len, failures.values()))} findings on {len(failures)} pages " \
+        pytest.fail(f"{role}: {sum(map(len, failures.values()))} findings on {len(failures)} pages "
                     f"({elapsed:.0f} s; also in {REPORTS}/sweep-{role}.txt)\n{report}", pytrace=False)
 
+
+
+def test_the_phone_menu_and_the_filter_drawer(browser, demo_server):
+    """At 390 px the menu folds behind 菜单 (aria-expanded tells its state) and the facets wait in a
+    closed 筛选 drawer above the results; at 1366 px both are simply there. Without scripts the
+    menu stays in view, on one line."""
+    context = browser.new_context(base_url=demo_server.url, locale="zh-CN", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    try:
+        sign_in(page, "admin", "教育局管理员", password="demo-password")
+        button = page.get_by_role("button", name="菜单")
+        nav = page.get_by_role("navigation", name="主菜单")
+        assert button.is_visible() and button.get_attribute("aria-expanded") == "false"
+        assert not nav.is_visible()
+        button.click()
+        assert button.get_attribute("aria-expanded") == "true"
+        assert nav.get_by_role("link", name="管理", exact=True).is_visible()
+        tops = [box["y"] for box in (nav.locator("li").nth(i).bounding_box() for i in range(3))]
+        assert tops[0] < tops[1] < tops[2]  # a column, one item a line
+        page.keyboard.press("Escape")
+        assert button.get_attribute("aria-expanded") == "false" and not nav.is_visible()
+
+        page.goto("/search?q=分数")
+        drawer = page.locator("details.facet-drawer")
+        assert drawer.get_attribute("open") is None
+        assert drawer.bounding_box()["y"] < page.locator(".results").bounding_box()["y"]
+        page.get_by_text("筛选", exact=True).click()
+        assert page.locator(".facets").get_by_role("link", name="数学", exact=True).is_visible()
+
+        page.set_viewport_size({"width": 1366, "height": 900})
+        assert not button.is_visible() and nav.get_by_role("link", name="管理", exact=True).is_visible()
+        assert drawer.get_attribute("open") is not None and not page.locator(".facet-drawer > summary").is_visible()
+        screenshot(page, "sweep-search-desktop-after-phone")
+    finally:
+        context.close()
+
+    quiet = browser.new_context(base_url=demo_server.url, locale="zh-CN", java_script_enabled=False,
+                                viewport={"width": 360, "height": 800})
+    try:
+        page = quiet.new_page()
+        page.goto("/")
+        nav = page.get_by_role("navigation", name="主菜单")
+        assert not page.get_by_role("button", name="菜单").is_visible()
+        items = [nav.locator("li").nth(i).bounding_box() for i in range(nav.locator("li").count())]
+        assert len({round(box["y"]) for box in items}) == 1  # one line (it scrolls sideways)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    finally:
+        quiet.close()
