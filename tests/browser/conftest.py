@@ -256,11 +256,11 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"screenshots: {SCREENSHOTS} ({names})")
 
 
-def sign_in(page, username: str, display_name: str) -> None:
+def sign_in(page, username: str, display_name: str, password: str = PASSWORD) -> None:
     """Sign in through the login form and check the header names the user."""
     page.goto("/login")
     page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r"/$"))
     assert page.locator(".user-nav .who").inner_text() == display_name
