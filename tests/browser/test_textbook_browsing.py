@@ -83,13 +83,15 @@ def test_a_teacher_browses_a_unit_pins_the_textbook_and_finds_it_on_the_home_pag
     bnu = tree.locator("details[data-edition=bnu]")
     assert tree.locator(":scope > details").count() == 2
     assert pep.get_attribute("open") is None and bnu.get_attribute("open") is None
-    assert pep.locator(":scope > summary > a").inner_text() == "人教版"
+    assert pep.locator(":scope > summary > .node").inner_text() == "人教版"
+    # A fold's summary only folds: no link inside it (axe: nested-interactive); the node's link is inside the fold.
+    assert tree.locator("summary a").count() == 0
     assert count_beside(pep.locator(":scope > summary")) == "4"
     assert count_beside(bnu.locator(":scope > summary")) == "1"
 
     # Open 人教版 → 三年级上册 on their chevrons.
     unfold(pep.locator(":scope > summary"))
-    book = pep.locator("details.book", has=page.locator("summary a", has_text="三年级上册"))
+    book = pep.locator("details.book", has=page.locator("summary .node", has_text="三年级上册"))
     book.wait_for(state="visible")
     assert pep.get_attribute("open") is not None
     assert count_beside(book.locator(":scope > summary")) == "4"
