@@ -292,3 +292,34 @@ def test_an_unknown_file_is_not_found(app, world, sample_dir, path):
     rid = upload(client, world.host_token, [sample_dir / "光合作用.pdf"]).json["id"]
     response = client.delete(path.format(rid=rid), headers=bearer(world.host_token))
     assert response.status_code == 404 and "没有这个文件" in response.json["error"]["message"]
+
+
+def test_two_removals_at_once_leave_one_file_on_postgresql(tmp_path, pg_url, s3_env, sample_dir):
+    """Each removal counts the files under the resource's row lock: one of two goes, not both."""
+    import threading
+
+    from tests.support.app import make_app
+
+    app = make_app(tmp_path / "instance", DATABASE_URL=pg_url, STORAGE_URL=s3_env)
+    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    try:
+        world = build_world(app)
+        created = upload(app.test_client(), world.host_token, [sample_dir / "光合作用.pdf", sample_dir / "校园植物.png"]).json
+        rid = created["id"]
+        start, statuses = threading.Barrier(2), []
+
+        def remove(file_id: int) -> None:
+            client = app.test_client()
+            start.wait()
+            statuses.append(client.delete(f"/api/v1/resources/{rid}/files/{file_id}",
+                                          headers=bearer(world.host_token)).status_code)
+
+        threads = [threading.Thread(target=remove, args=(f["id"],)) for f in created["files"]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(statuses) == [204, 409]
+        assert len(_files(app.test_client(), world.host_token, rid)) == 1
+    finally:
+        app.extensions["db_engine"].dispose()
