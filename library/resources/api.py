@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from library import policy
 from library.accounts.auth import current_actor
 from library.errors import PermissionDenied
-from library.resources import review
+from library.resources import files, review
 from library.resources import service as resources
 from library.resources.schemas import (
+    FilesUpload,
     ResourceHistory,
     ResourceOut,
     ResourcePatch,
@@ -77,6 +78,34 @@ def update_resource(resource_id: int, body: ResourcePatch):
 @operation("删除成果 (delete an output)", status=204, errors=(404,), tags=TAGS)
 def delete_resource(resource_id: int):
     review.delete_resource(signed_in(), resource_id)
+    return "", 204
+
+
+FILE_CHECKS = "文件与上传时一样按内容判断类型、受大小限制，并生成缩略图、预览和全文。只有能修改这个成果的人可以操作。"
+
+
+@api.post("/resources/<int:resource_id>/files")
+@operation("添加文件 (add files)", upload=FilesUpload, response=ResourceOut, status=201,
+           errors=(404, 413, 415, 507), tags=TAGS, description="multipart/form-data：一个或多个 file。" + FILE_CHECKS)
+def add_files(resource_id: int, body: FilesUpload):
+    files.add_files(signed_in(), resource_id, incoming_files(request.files.getlist("file")))
+    return jsonify(resource_json(resources.get_resource(current_actor(), resource_id))), 201
+
+
+@api.put("/resources/<int:resource_id>/files/<int:file_id>")
+@operation("替换文件 (replace a file)", upload=FilesUpload, response=ResourceOut, errors=(404, 413, 415, 507),
+           tags=TAGS, description="multipart/form-data：一个 file。新文件存好后才删除旧文件及其缩略图；"
+                                  "新文件有新的 id。" + FILE_CHECKS)
+def replace_file(resource_id: int, file_id: int, body: FilesUpload):
+    files.replace_file(signed_in(), resource_id, file_id, incoming_files(request.files.getlist("file")))
+    return jsonify(resource_json(resources.get_resource(current_actor(), resource_id)))
+
+
+@api.delete("/resources/<int:resource_id>/files/<int:file_id>")
+@operation("删除文件 (remove a file)", status=204, errors=(404, 409), tags=TAGS,
+           description="成果的最后一个文件不能删除（409），可以替换。只有能修改这个成果的人可以操作。")
+def remove_file(resource_id: int, file_id: int):
+    files.remove_file(signed_in(), resource_id, file_id)
     return "", 204
 
 

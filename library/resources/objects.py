@@ -32,3 +32,10 @@ def apply_derived(storage, row: ResourceFile, derived: ingest.Derived, created_k
     row.duration_seconds = derived.duration
     row.text = derived.text
     row.derive_error = derived.error
+
+
+def stored_keys(rows) -> set[str]:
+    """Every object file rows may have in storage: their originals and derived images (also those
+    a derive job still running may be writing), for claims.delete_unused once the rows are gone."""
+    return {k for row in rows for k in (row.storage_key, row.thumbnail_key, row.poster_key,
+                                         *content_keys(row.sha256)) if k}

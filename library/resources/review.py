@@ -17,7 +17,8 @@ from library.db import Page, get_session, on_commit, utcnow
 from library.errors import Conflict, InvalidInput, PermissionDenied
 from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
 from library.notifications import service as notifications
-from library.resources import claims
+from library.resources import claims, kinds
+from library.resources.objects import stored_keys
 from library.resources.models import Resource, ResourceEvent, ResourceFile
 from library.resources.schemas import ResourceFields, ResourcePatch
 from library.resources.service import get_resource, validate_metadata
@@ -152,12 +153,19 @@ def my_resources(actor: User) -> list[Resource]:
 TEXTBOOK_FIELDS = frozenset({"edition", "grade", "volume", "unit", "lesson"})
 
 
-def update_resource(actor: User | None, resource_id: int, changes: ResourcePatch) -> Resource:
-    """Change a resource's metadata (files stay); the studio cannot change. Only the fields given
-    change; the result is checked whole (an award case keeps its award level)."""
+def editable(actor: User | None, resource_id: int) -> Resource:
+    """A resource the actor may change (its metadata and its files), or PermissionDenied."""
     resource = get_resource(actor, resource_id)
     if not policy.can_edit(actor, resource):
         raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以修改这个成果"))
+    return resource
+
+
+def update_resource(actor: User | None, resource_id: int, changes: ResourcePatch) -> Resource:
+    """Change a resource's metadata (files: library.resources.files); the studio cannot change.
+    Only the fields given change; the result is checked whole (an award case keeps its award
+    level). A change of kind clears the fields the new kind does not have (kinds.py)."""
+    resource = editable(actor, resource_id)
     current = {
         "title": resource.title, "kind": resource.kind, "subject": resource.subject_code,
         "stage": resource.stage_code, "grade": resource.grade, "studio": resource.studio.slug,
@@ -170,6 +178,8 @@ def update_resource(actor: User | None, resource_id: int, changes: ResourcePatch
         "visibility": resource.visibility,
     }
     given = {name: value for name, value in changes.given().items() if name in current and name != "studio"}
+    if given.get("kind", resource.kind) != resource.kind:
+        given |= {name: kinds.cleared(name) for name in kinds.fields_not_fitting(given["kind"])}
     merged = parse(ResourceFields, current | given)
     clean, _studio = validate_metadata(merged)
     for name, value in clean.items():
@@ -186,7 +196,7 @@ def delete_resource(actor: User | None, resource_id: int) -> None:
     if not policy.can_delete(actor, resource):
         raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以删除这个成果"))
     session = get_session()
-    keys = {k for f in resource.files for k in (f.storage_key, f.thumbnail_key, f.poster_key) if k}
+    keys = stored_keys(resource.files)
     audit.record("resource.delete", actor, "resource", resource.id, title=resource.title, status=resource.status)
     session.delete(resource)
     # Objects are shared by content: once the rows are gone, remove those nothing else uses

@@ -217,6 +217,11 @@ class ResourcePatch(Schema):
         return value
 
 
+class FilesUpload(Schema):
+    """Files for a resource (POST /api/v1/resources/<id>/files adds them, PUT …/files/<file_id>
+    replaces one): multipart/form-data with `file` parts and no other field."""
+
+
 class TransitionBody(Schema):
     """A workflow step's comment: a return needs one (the reason), the others may have one."""
 

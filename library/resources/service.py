@@ -191,16 +191,42 @@ def create_resource(
 def add_resources(session: Session, uploads: Sequence[CheckedUpload]) -> list[Resource]:
     """Store the originals of checked uploads and add their resources, files, events, audit
     entries and jobs to the session's transaction, flushed but not committed: the caller commits
-    (one upload, or a batch of manifest rows) or rolls back.
+    (one upload, or a batch of manifest rows) or rolls back (see store_files)."""
+    batches = store_files(session, [(u.files, u.types, 0) for u in uploads])
+    made: list[tuple[CheckedUpload, Resource]] = []
+    for checked, rows in zip(uploads, batches, strict=True):
+        resource = Resource(**checked.columns, studio_id=checked.studio.id, uploader_id=checked.actor.id,
+                            status=checked.status, files=rows)
+        if checked.status == "published":
+            resource.published_at = utcnow()
+        session.add(resource)
+        made.append((checked, resource))
+    session.flush()
+    for checked, resource in made:
+        session.add(ResourceEvent(resource_id=resource.id, actor_id=checked.actor.id, action="create",
+                                  from_status="", to_status=checked.status))
+        if checked.status == "published":
+            audit.record("resource.publish", checked.actor, "resource", resource.id, title=resource.title)
+    queue_file_jobs(session, [row for _checked, resource in made for row in resource.files])
+    return [resource for _checked, resource in made]
 
-    Content is stored once however many files carry it, a derive job is queued once per new
-    content (the job fills in its twins in this transaction too), and a move job once per staged
-    original. The objects are claimed before they are looked for (claims.py): nothing may delete
-    them until the rows have committed. Whatever ends the transaction without a commit removes
-    the objects stored here that nothing else uses."""
+
+Batch = tuple[Sequence[IncomingFile], Sequence[str], int]  # checked files, their types, first position
+
+
+def store_files(session: Session, batches: Sequence[Batch]) -> list[list[ResourceFile]]:
+    """Store the originals of batches of checked files (an upload's, or files added to a resource)
+    and return each batch's unsaved rows, numbered from its first position; the caller adds them,
+    flushes and calls queue_file_jobs, in its transaction.
+
+    Content is stored once however many files carry it, and a file whose content was derived
+    before gets its twin's derived data. The objects are claimed before they are looked for
+    (claims.py): nothing may delete them until the rows have committed. Whatever ends the
+    transaction without a commit removes the objects stored here that nothing else uses."""
     storage = current_app.extensions["storage"]
     created_keys: list[str] = []
-    token = claims.claim_for_use(k for u in uploads for f in u.files for k in content_keys(f.sha256))
+    token = claims.claim_for_use(k for files, _types, _first in batches for f in files
+                                 for k in content_keys(f.sha256))
     # Named after the token: several calls in one transaction each release their own claims.
     on_commit(session, f"release the upload's claims {token}", lambda: claims.release(token))
 
@@ -209,39 +235,29 @@ def add_resources(session: Session, uploads: Sequence[CheckedUpload]) -> list[Re
         claims.delete_unused(storage, created_keys)  # staged copies too
 
     on_rollback(session, f"remove the upload's objects {token}", clean_up)
-    shas = {f.sha256 for u in uploads for f in u.files}
-    twins = _ready_twins(session, shas)
+    twins = _ready_twins(session, {f.sha256 for files, _types, _first in batches for f in files})
     locations: dict[str, str] = {}  # key → where this batch found or put it
-    made: list[tuple[CheckedUpload, Resource]] = []
-    for checked in uploads:
-        rows = [_store_file(storage, session, incoming, content_type, position, created_keys, twins, locations)
-                for position, (incoming, content_type) in enumerate(zip(checked.files, checked.types, strict=True))]
-        resource = Resource(**checked.columns, studio_id=checked.studio.id, uploader_id=checked.actor.id,
-                            status=checked.status, files=rows)
-        if checked.status == "published":
-            resource.published_at = utcnow()
-        session.add(resource)
-        made.append((checked, resource))
-    session.flush()
+    return [[_store_file(storage, session, incoming, content_type, first + offset, created_keys, twins, locations)
+             for offset, (incoming, content_type) in enumerate(zip(files, types, strict=True))]
+            for files, types, first in batches]
+
+
+def queue_file_jobs(session: Session, rows: Sequence[ResourceFile]) -> None:
+    """Queue, for new file rows (flushed), a derive job once per new content (the job fills in its
+    twins in this transaction too) and a move job once per staged original."""
     from library.resources.staging import enqueue_move
 
     derivers: dict[str, list[ResourceFile]] = {}
     movers: dict[str, ResourceFile] = {}
-    for checked, resource in made:
-        for row in resource.files:
-            if row.state == "processing":
-                derivers.setdefault(row.sha256, []).append(row)
-            if row.location == "staged":
-                movers.setdefault(row.storage_key, row)
-        session.add(ResourceEvent(resource_id=resource.id, actor_id=checked.actor.id, action="create",
-                                  from_status="", to_status=checked.status))
-        if checked.status == "published":
-            audit.record("resource.publish", checked.actor, "resource", resource.id, title=resource.title)
+    for row in rows:
+        if row.state == "processing":
+            derivers.setdefault(row.sha256, []).append(row)
+        if row.location == "staged":
+            movers.setdefault(row.storage_key, row)
     for first, *others in derivers.values():
         enqueue_derive(session, first, twins=others)
     for row in movers.values():
         enqueue_move(session, row)  # the move marks every staged row of its content stored
-    return [resource for _checked, resource in made]
 
 
 def _ready_twins(session: Session, shas: set[str]) -> dict[str, ResourceFile]:

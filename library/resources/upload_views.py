@@ -18,6 +18,7 @@ from flask_login import login_required
 from library import policy
 from library.accounts.auth import current_actor
 from library.resources import ingest
+from library.resources.kinds import KIND_FIELD_GROUPS
 from library.resources import service as resources
 from library.resources.schemas import ResourceUpload, UploadFormQuery
 from library.studios import service as studio_service
@@ -59,6 +60,7 @@ def _form_context(form, errors=None, message=None, details=None):
         errors=errors or {},
         message=message,
         details=details or [],
+        kind_groups=KIND_FIELD_GROUPS,
         accept=ACCEPT,
         accepted_description=ingest.ACCEPTED_DESCRIPTION,
         max_upload_mb=current_app.config["MAX_UPLOAD_MB"],

@@ -69,6 +69,8 @@ def _world(app, sample_dir):
                         lend.other_studio_lendable],
         "loan_id": [loan["id"]],
         "agreement_id": [agreement["id"]],
+        "file_id": [f["id"] for f in client.get(f"/api/v1/resources/{lend.lendable}",
+                                                headers={"Authorization": f"Bearer {w.host_token}"}).json["files"]],
         "slug": ["wang-math", "li-chinese"],
         "year": [2026, 2025],
         "action": ["submit", "publish", "return", "withdraw"],

@@ -32,7 +32,8 @@ values = st.one_of(st.sampled_from(ODD), st.text(alphabet=st.characters(blacklis
 
 def _forms(app, known):
     fill = {"resource_id": known["resource_id"] + [999999], "loan_id": known["loan_id"] + [999999],
-            "agreement_id": known["agreement_id"] + [999999], "slug": ["wang-math", "no-such"],
+            "agreement_id": known["agreement_id"] + [999999], "file_id": known["file_id"] + [999999],
+            "slug": ["wang-math", "no-such"],
             "action": ["confirm", "end", "renew", "return", "approve", "decline", "submit", "publish", "withdraw"]}
     forms = []
     for rule in app.url_map.iter_rules():
@@ -55,7 +56,9 @@ def test_no_form_answers_500_whatever_is_typed(app, sample_dir):
     lend = build_lending(app, client, sample_dir)
     agreement = active_agreement(client, lend)
     loan = borrow(client, lend.school_token, lend.lendable).json
-    known = {"resource_id": [lend.lendable, lend.internal], "loan_id": [loan["id"]], "agreement_id": [agreement["id"]]}
+    files = client.get(f"/api/v1/resources/{lend.lendable}", headers={"Authorization": f"Bearer {lend.world.host_token}"}).json
+    known = {"resource_id": [lend.lendable, lend.internal], "loan_id": [loan["id"]], "agreement_id": [agreement["id"]],
+             "file_id": [f["id"] for f in files["files"]]}
     forms = _forms(app, known)
     assert len(forms) >= 18
     clients, tokens = {}, {}

@@ -1,5 +1,5 @@
-// Upload form: fields that follow the kind, several files by picker or drag-and-drop, and one
-// XMLHttpRequest whose progress is shown per file with speed and time left. Without this script
+// Upload form: several files by picker or drag-and-drop (js/kind_fields.js shows the fields that
+// follow the kind), and one XMLHttpRequest whose progress is shown per file with speed and time left. Without this script
 // the same form posts as plain HTML and the server answers with a page.
 (function () {
   "use strict";
@@ -15,7 +15,6 @@
   var cancel = document.getElementById("upload-cancel");
   var totalLine = document.getElementById("upload-total");
   var result = document.getElementById("upload-result");
-  var kindSelect = document.getElementById("f-kind");
   var maxBytes = Number(form.dataset.maxBytes || 0);
   var accepted = (form.dataset.accept || "").split(",").filter(Boolean);
   var chosen = []; // [{file, row, bar, status}]
@@ -38,18 +37,6 @@
     if (seconds < 60) return fill(T.seconds, { n: seconds });
     return fill(T.minutes, { m: Math.floor(seconds / 60), s: seconds % 60 });
   }
-
-  // ------------------------------------------------ fields that follow the kind
-  function showKindFields() {
-    var kind = kindSelect.value;
-    form.querySelectorAll(".kind-fields").forEach(function (set) {
-      var on = set.dataset.kinds.split(" ").indexOf(kind) >= 0;
-      set.hidden = !on;
-      set.disabled = !on; // hidden fields are not sent, but keep what was typed if the kind changes back
-    });
-  }
-  kindSelect.addEventListener("change", showKindFields);
-  showKindFields();
 
   // ------------------------------------------------ publish only where the user reviews
   var studioSelect = document.getElementById("f-studio");
