@@ -276,4 +276,4 @@ def test_permission_matrix(matrix_app, role):
 
     assert not unexpected, f"{len(unexpected)} of {checks} checks differ:\n" + "\n".join(unexpected)
     # 20 resources × (7 reads + 2 edits + 8 workflow + 2 deletes) + 40 searches
-    assert checks == 20 * 19 + 40
+    assert checks == 20 * 20 + 40
