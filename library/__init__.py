@@ -110,10 +110,11 @@ def register_blueprints(app: Flask) -> None:
     from library.search import views as search
     from library.stats import views as stats
     from library.studios import views as studios
+    from library.shelf import share_views
     from library.shelf import views as shelf
     from library.textbooks import views as textbooks
 
-    for module in (resources, search, studios, textbooks, shelf, accounts, upload_views, file_views, review_views, admin,
+    for module in (resources, search, studios, textbooks, shelf, share_views, accounts, upload_views, file_views, review_views, admin,
                    stats, assessment, lending, notifications):
         app.register_blueprint(module.bp)
     app.register_blueprint(api_blueprint(), url_prefix="/api/v1")

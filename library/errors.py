@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 
+# What an error page suggests doing next, by the case at hand (templates/error.html):
+#   "site_admin"  a page for the bureau's admins only: nothing to borrow or ask for, go home;
+#   "resource"    an output that is not there for this visitor: who may open what, how to get access;
+#   "borrow"      the files of a lendable output: borrowed by a school, opened by the studio.
+HINTS = ("site_admin", "resource", "borrow")
+
+
 class DomainError(Exception):
-    """Base of every error a user can act on; `code` is stable for API clients."""
+    """Base of every error a user can act on; `code` is stable for API clients. `hint` (one of
+    HINTS) and `target` (the ids it refers to, e.g. {"resource_id": 3}) tell the HTML error page
+    what to suggest; the JSON answer leaves them out."""
 
     code = "error"
     status = 400
 
-    def __init__(self, message: str, *, fields: dict[str, str] | None = None, details: list | None = None):
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None, details: list | None = None,
+                 hint: str | None = None, target: dict[str, int] | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
         self.details = details or []
+        self.hint = hint
+        self.target = target or {}
 
 
 class InvalidInput(DomainError):

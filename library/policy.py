@@ -170,10 +170,14 @@ def is_school_of(user: User | None, school_id: int) -> bool:
     return user is not None and user.role == "school" and user.school_id == school_id
 
 
+def borrows(user: User | None) -> bool:
+    """A school account, which borrows lendable outputs (search offers it the 可借阅 filter)."""
+    return user is not None and user.role == "school" and user.school_id is not None
+
+
 def can_borrow(user: User | None, resource: Resource) -> bool:
     """School accounts request published lendable outputs."""
-    return (user is not None and user.role == "school" and user.school_id is not None
-            and resource.visibility == "lendable" and resource.status == "published")
+    return borrows(user) and resource.visibility == "lendable" and resource.status == "published"
 
 
 def can_see_loan(user: User | None, loan: Loan) -> bool:

@@ -43,6 +43,7 @@ MAX_CLAUSES = 12
 FILTER_FIELDS: tuple[str, ...] = (
     "subject", "stage", "kind", "studio", "award_level", "year",
     "grade", "edition", "volume", "unit", "project_level", "project_status",
+    "visibility",  # 可借阅 (lendable) for school accounts, always within the audience
 )  # fmt: skip
 SYNONYM_WEIGHT = 0.6
 SPLIT_WEIGHT = 0.5

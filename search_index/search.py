@@ -29,8 +29,10 @@ from search_index.understanding import Reading, Vocabulary, read
 
 MAX_PER_PAGE = 100
 # Counted for the page's sidebar; the other filter fields (volume, unit, project level and status)
-# filter without counts.
-FACET_FIELDS: tuple[str, ...] = ("subject", "stage", "grade", "edition", "kind", "studio", "award_level", "year")
+# filter without counts. Visibility is counted within the audience (a school's 可借阅 count).
+FACET_FIELDS: tuple[str, ...] = (
+    "subject", "stage", "grade", "edition", "kind", "studio", "award_level", "year", "visibility",
+)  # fmt: skip
 SNIPPET_FIELDS: tuple[str, ...] = ("abstract", "body")
 MAX_RELATED = 8
 MIN_SUGGESTION_CHARS = 2  # no suggestion proposes a shorter word

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOMAINS = ("accounts", "admin", "assessment", "audit", "demo", "jobs", "lending", "notifications", "resources",
            "search", "shelf", "stats", "studios", "textbooks")
-WEB_KINDS = {"views", "api", "cli", "serialise", "file_views", "review_views", "upload_views"}
+WEB_KINDS = {"views", "api", "cli", "serialise", "file_views", "review_views", "upload_views", "share_views"}
 
 
 def _imports(path: Path) -> list[str]:

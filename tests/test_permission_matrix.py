@@ -72,6 +72,8 @@ WORKFLOW = {  # action → role → cells where it succeeds
     "return": {r: cells("*:submitted") for r in ("admin", "coordinator", "host")},
     "withdraw": {r: cells("*:published") for r in ("admin", "coordinator", "host", "uploader")},
 }
+# The QR code of the page (issue 19, part 8): public outputs only, whoever asks.
+SHARE = {role: cells("public:published") for role in ROLES}
 # Search shows published resources only, to those who may view them.
 SEARCH = {role: {c for c in VIEW[role] if c[1] == "published"} for role in ROLES}
 
@@ -217,6 +219,7 @@ def test_permission_matrix(matrix_app, role):
         expect(f"GET history {label}",
                api.get(f"/api/v1/resources/{rid}/history", headers=headers).status_code == 200,
                allowed(VIEW, role, cell))
+        expect(f"GET qr {label}", web.get(f"/resources/{rid}/qr.svg").status_code == 200, allowed(SHARE, role, cell))
         fid, picture = _file_ids(app, rid)
         page_dl = web.get(f"/files/{fid}/download", headers={"Range": "bytes=0-9"})
         page_dl.close()  # release the stored file the streamed body holds open
@@ -273,4 +276,4 @@ def test_permission_matrix(matrix_app, role):
 
     assert not unexpected, f"{len(unexpected)} of {checks} checks differ:\n" + "\n".join(unexpected)
     # 20 resources × (7 reads + 2 edits + 8 workflow + 2 deletes) + 40 searches
-    assert checks == 20 * 19 + 40
+    assert checks == 20 * 20 + 40

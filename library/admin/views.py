@@ -39,7 +39,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _require_admin() -> User:
     actor = signed_in_user()
     if not policy.can_manage_site(actor):
-        raise PermissionDenied(_("只有教育局管理员可以进入管理页面"))
+        raise PermissionDenied(_("此页面仅限教育局管理员"), hint="site_admin")
     return actor
 
 

@@ -12,7 +12,7 @@ from library.accounts import schools
 from library.accounts.auth import current_actor
 from library.errors import PermissionDenied
 from library.i18n import vocab_name
-from library.lending import agreements, loans, progress
+from library.lending import agreements, coverage, loans, progress, standing
 from library.lending.schemas import PERIODS, AgreementInput, BorrowForm, DeclineInput, FeedbackInput, ReturnInput
 from library.studios import service as studios
 from library.validation import parse
@@ -38,9 +38,10 @@ def _lending_labels() -> dict:
 
 
 @bp.app_template_global()
-def active_loan_of(resource):
-    """The signed-in school's active loan of a resource, for the resource page."""
-    return policy.active_loan(current_actor(), resource)
+def loan_standing_of(resource):
+    """The signed-in school's loan of a resource and whether it may ask again (the resource page's
+    borrowing box); None for anyone who does not borrow it."""
+    return standing.loan_standing(current_actor(), resource)
 
 
 @bp.app_template_global()
@@ -105,6 +106,7 @@ def agreement(agreement_id: int):
         studio_side=policy.is_studio_side(actor, row.studio_id),
         school_side=policy.is_school_of(actor, row.school_id), loan_state=loans.loan_state,
         subject_names={s.code: vocab_name(s) for s in studios.vocabularies()[0]},
+        coverage=coverage.coverage(row), coverage_search=coverage.search_filters(row),
     )
 
 

@@ -329,7 +329,7 @@ def get_resource(actor: User | None, resource_id: int) -> Resource:
         audit.record_now("permission.denied", actor, "resource", resource_id, reason="hidden")
         resource = None
     if resource is None:
-        raise NotFound(_("没有找到这个成果，它可能已被删除或您无权查看"))
+        raise NotFound(_("没有找到这个成果，它可能已被删除或您无权查看"), hint="resource")
     return resource
 
 
@@ -337,7 +337,7 @@ def get_catalogue_file(actor: User | None, file_id: int) -> ResourceFile:
     """A file whose thumbnail/poster may be shown: they belong to the catalogue entry, not the file."""
     row = get_session().get(ResourceFile, file_id)
     if row is None or not policy.can_view(actor, row.resource):
-        raise NotFound(_("没有找到这个文件"))
+        raise NotFound(_("没有找到这个文件"), hint="resource")
     return row
 
 
@@ -345,5 +345,6 @@ def get_file(actor: User | None, file_id: int) -> ResourceFile:
     """A file the actor may download."""
     row = get_catalogue_file(actor, file_id)
     if not policy.can_download(actor, row.resource):
-        raise PermissionDenied(_("这个成果只在工作室内部或借阅后才能下载"))
+        raise PermissionDenied(_("这个成果只在工作室内部或借阅后才能下载"), hint="borrow",
+                               target={"resource_id": row.resource_id})
     return row

@@ -15,7 +15,8 @@ from library.web.openapi import operation
 @api.get("/search")
 @operation("检索成果 (search the outputs)", query=SearchQuery, response=SearchResults, auth="optional",
            errors=(503,), tags=("search",),
-           description="按登录身份只返回可见的成果；facets 为全部匹配结果的分面计数。")
+           description="按登录身份只返回可见的成果；facets 为全部匹配结果的分面计数"
+                       "（visibility 的 lendable 即帮扶学校可以申请借阅的成果数，visibility=lendable 只看这些）。")
 def search_resources(query: SearchQuery):
     page = search.search(current_actor(), query)
     return jsonify(
@@ -37,7 +38,7 @@ def search_resources(query: SearchQuery):
             }
             for row, highlights in page.hits
         ],
-        facets=page.facets,
+        facets={**page.facets, "visibility": page.visibility},
         match=page.match,
         did_you_mean=page.did_you_mean,
         related=page.related,

@@ -23,7 +23,7 @@ def query_text(value: object) -> str:
 
 Filter = Annotated[list[Code], MaxLen(MAX_FILTER_VALUES)]
 FILTERS = ("subject", "stage", "kind", "studio", "year", "award_level", "grade", "edition", "volume", "unit",
-           "project_level", "project_status")
+           "project_level", "project_status", "visibility")
 
 
 class SearchQuery(Schema):
@@ -43,6 +43,8 @@ class SearchQuery(Schema):
     unit: Filter = Field([], title=label("单元"), description="单元序号，如 3")
     project_level: Filter = Field([], title=label("课题级别"))
     project_status: Filter = Field([], title=label("课题状态"))
+    visibility: Filter = Field([], title=label("可见范围"),
+                               description="lendable：只看可借阅的成果（帮扶学校可以申请借阅）")
     sort: Literal["relevance", "newest", "downloads"] = Field("relevance", title=label("排序"))
     page: Annotated[int, Interval(ge=1, le=10_000), ASCII_INT] = Field(1, title=label("页码"))
     per_page: Annotated[Annotated[int, Interval(ge=1, le=100), ASCII_INT] | None, BLANK] = Field(

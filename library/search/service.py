@@ -39,6 +39,15 @@ class SearchPage:
     did_you_mean: str | None = None  # a corrected query that finds something, when nothing did
     related: list[str] = field(default_factory=list)  # nearby terms that occur in the library
     understood: list[Understood] = field(default_factory=list)  # words taken as filters
+    # Matches per visibility (within what the actor sees): the 可借阅 count a school is offered;
+    # kept out of `facets`, whose every field the page lists as codes to pick.
+    visibility: dict[str, int] = field(default_factory=dict)
+    offers_lendable: bool = False  # the actor borrows (a school account): offer the 可借阅 filter
+
+    @property
+    def lendable(self) -> int:
+        """How many matches a school may borrow (published, lendable), other filters applied."""
+        return self.visibility.get("lendable", 0)
 
     @property
     def pages(self) -> int:
@@ -76,6 +85,8 @@ def search(actor: User | None, asked: SearchQuery) -> SearchPage:
         # The index may lag a deletion by a moment; the database has the last word on visibility.
         if hit.id in rows and policy.can_view(actor, rows[hit.id])
     ]
+    facets = dict(result.facets)
+    visibility = facets.pop("visibility", {})
     return SearchPage(
         query,
         filters,
@@ -84,9 +95,11 @@ def search(actor: User | None, asked: SearchQuery) -> SearchPage:
         per_page,
         result.total,
         hits,
-        result.facets,
+        facets,
         match=result.match,
         did_you_mean=result.did_you_mean,
         related=list(result.related),
         understood=list(result.understood),
+        visibility=visibility,
+        offers_lendable=policy.borrows(actor),
     )

@@ -24,8 +24,8 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, code: str, message: str, *, fields=None, details=None):
-    """One error in the form the client understands."""
+def error_response(status: int, code: str, message: str, *, fields=None, details=None, hint=None, target=None):
+    """One error in the form the client understands (a page also says what to do next: `hint`)."""
     if wants_json():
         body: dict = {"code": code, "message": message}
         if fields:
@@ -33,13 +33,14 @@ def error_response(status: int, code: str, message: str, *, fields=None, details
         if details:
             body["details"] = details
         return jsonify(error=body), status
-    return render_template("error.html", status=status, code=code, message=message, fields=fields or {}), status
+    return render_template("error.html", status=status, code=code, message=message, fields=fields or {},
+                           hint=hint, target=target or {}), status
 
 
 HTTP_MESSAGES = {
     400: ("bad_request", _l("请求有误，请返回上一页检查后重试。")),
     401: ("unauthenticated", _l("请先登录。")),
-    403: ("forbidden", _l("您没有权限进行这个操作。如需访问，请联系工作室主持人。")),
+    403: ("forbidden", _l("您没有权限进行这个操作。")),
     404: ("not_found", _l("没有找到这个页面。请检查网址，或从首页重新查找。")),
     405: ("method_not_allowed", _l("不支持这种请求方式。")),
     500: ("internal_error", _l("服务器出了点问题，请稍后再试；如果一直出现，请联系管理员。")),
@@ -53,7 +54,8 @@ def _domain_error(exc: DomainError):
 
         audit.record_now("permission.denied", current_actor(), "path", request.path[:64],
                          method=request.method, reason=exc.message)
-    return error_response(exc.status, exc.code, exc.message, fields=exc.fields, details=exc.details)
+    return error_response(exc.status, exc.code, exc.message, fields=exc.fields, details=exc.details,
+                          hint=exc.hint, target=exc.target)
 
 
 def _too_large(exc: RequestEntityTooLarge):

@@ -48,12 +48,14 @@ def test_school_borrows_uses_and_reports(browser, live_server, school_world, tmp
     page.locator("#site-q").press("Enter")
     page.get_by_role("link", name=TITLE).first.click()
     page.wait_for_url(re.compile(r"/resources/\d+$"))
-    assert page.get_by_text("这个成果的文件只对工作室成员或借阅学校开放").first.is_visible()
+    assert page.get_by_role("link", name="借阅后可以下载").first.is_visible()
     page.get_by_label("借阅用途").fill("三年级数学组集体备课")
     page.get_by_label("用于哪个班级/课时").fill("三(1)班 第5周")
     screenshot(page, "loan-1-request-form")
     page.locator("#borrow").get_by_role("button", name="借阅").click()
     assert page.get_by_text("借阅申请已提交，等待工作室主持人审批").is_visible()
+    assert page.locator(".loan-state.loan-requested").is_visible()  # 申请中, and no second form
+    assert page.get_by_label("借阅用途").count() == 0
 
     page.locator(".user-nav").get_by_role("link", name="我的借阅").click()
     assert page.locator(".loan .loan-state").first.inner_text() == "待审批"
@@ -74,7 +76,7 @@ def test_school_borrows_uses_and_reports(browser, live_server, school_world, tmp
     assert page.locator(".unread-count").inner_text() == "1"
     assert page.locator(".loan .loan-state").first.inner_text() == "借阅中"
     page.get_by_role("link", name=TITLE).click()
-    assert page.get_by_text(re.compile("贵校正在借阅这个成果")).is_visible()
+    assert page.get_by_text(re.compile("借阅中，至")).is_visible()
     with page.expect_download() as download_info:
         page.locator("ul.files a[download]").first.click()
     pdf = tmp_path / "borrowed.pdf"
