@@ -1,4 +1,4 @@
-"""File delivery: downloads and video playback with HTTP Range, thumbnails and posters."""
+"""File delivery: downloads and video playback with HTTP Range, thumbnails, posters and page images."""
 
 from __future__ import annotations
 
@@ -71,6 +71,16 @@ def deliver(user, row):
 def derived_image(file_id: int, which: str):
     row = resources.get_catalogue_file(current_actor(), file_id)
     response = Response(delivery.derived_image(row, which), content_type="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.get("/files/<int:file_id>/pages/<int:number>")
+def page_image(file_id: int, number: int):
+    """One page image of a DOCX or PPTX preview: the document itself, so only for those who may
+    download it."""
+    row = resources.get_file(current_actor(), file_id)
+    response = Response(delivery.page_image(row, number), content_type="image/webp")
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
 

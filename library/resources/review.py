@@ -19,6 +19,7 @@ from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
 from library.notifications import service as notifications
 from library.resources import claims
 from library.resources.models import Resource, ResourceEvent, ResourceFile
+from library.resources.objects import file_keys
 from library.resources.schemas import ResourceFields, ResourcePatch
 from library.resources.service import get_resource, validate_metadata
 from library.textbooks import positions
@@ -186,7 +187,7 @@ def delete_resource(actor: User | None, resource_id: int) -> None:
     if not policy.can_delete(actor, resource):
         raise PermissionDenied(_("只有作者（草稿或被退回时）和审核人可以删除这个成果"))
     session = get_session()
-    keys = {k for f in resource.files for k in (f.storage_key, f.thumbnail_key, f.poster_key) if k}
+    keys = {k for f in resource.files for k in file_keys(f)}
     audit.record("resource.delete", actor, "resource", resource.id, title=resource.title, status=resource.status)
     session.delete(resource)
     # Objects are shared by content: once the rows are gone, remove those nothing else uses
