@@ -108,19 +108,21 @@ def convert_to_pdf(binary: str, path: Path, suffix: str, work: Path, settings: S
                             memory_mb=settings.memory_mb)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work), "LANG": "C.UTF-8",
            "SAL_USE_VCLPLUGIN": "svp", "TMPDIR": str(work)}
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env=env, cwd=work, start_new_session=True,
-                               preexec_fn=lambda: sandbox.apply_limits(limits))
-    try:
-        output, _ = process.communicate(timeout=settings.seconds)
-    except subprocess.TimeoutExpired as exc:
-        raise ConversionFailed(f"LibreOffice took over {settings.seconds} s") from exc
-    finally:
-        try:  # soffice leaves oosplash/soffice.bin behind when killed: end the whole group
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        process.wait()
+    output, timed_out = b"", False
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          env=env, cwd=work, start_new_session=True,
+                          preexec_fn=lambda: sandbox.apply_limits(limits)) as process:
+        try:
+            output, _ = process.communicate(timeout=settings.seconds)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            try:  # soffice leaves oosplash/soffice.bin behind when killed: end the whole group
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+    if timed_out:
+        raise ConversionFailed(f"LibreOffice took over {settings.seconds} s")
     result = out / "document.pdf"
     if not result.is_file() or result.stat().st_size == 0:
         tail = output.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {process.returncode}"]
@@ -153,7 +155,8 @@ def _render_in_child(pdf_name: str, max_pages: int) -> Pages:
             page = document[index]
             width, height = page.get_size()
             try:
-                scale = ingest.thumbnail_scale(width, height) * PAGE_WIDTH / ingest.THUMB_WIDTH
+                # pdfium rounds the bitmap's width up: half a pixel less gives PAGE_WIDTH exactly
+                scale = ingest.thumbnail_scale(width, height) * (PAGE_WIDTH - 0.5) / ingest.THUMB_WIDTH
             except ingest.Refused:
                 pages.problem = f"page {index + 1}: {width}×{height} pt"
                 break
