@@ -61,7 +61,9 @@ def deliver(user, row):
         # Previews (the page's player, PDF frame and image zoom ask with ?inline=1) are not downloads;
         # counting them would rank whatever is merely looked at as "most downloaded".
         usage.record_download(user, row, range_start(row.size), **visitor())
-    url = delivery.presigned_url(row, inline=inline)
+    # The PDF viewer (js/pdf_viewer.js) reads the file with fetch(), asking ?stream=1: streamed by
+    # the app, as a redirect to the bucket's origin would need CORS there and in the page's CSP.
+    url = None if inline and request.args.get("stream") == "1" else delivery.presigned_url(row, inline=inline)
     if url:
         return redirect(url, code=302)
     return ranged_response(row, content_disposition(row.original_name, inline=inline))

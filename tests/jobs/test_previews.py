@@ -181,3 +181,17 @@ def test_page_count_and_time_are_bounded(tmp_path, migrated_sqlite, soffice, thr
         leftovers = list(get_session().scalars(select(ResourceFile.id).where(ResourceFile.preview_pages > 0)))
     assert leftovers == []
     app.extensions["db_engine"].dispose()
+
+
+def test_the_pdf_viewer_reads_the_file_from_the_app_even_with_presigned_s3(s3_app, sample_dir):
+    world = build_world(s3_app)
+    client = s3_app.test_client()
+    created = upload(client, world.host_token, [sample_dir / "光合作用.pdf"], title="光合作用").json
+    run_jobs(s3_app)  # moved into the bucket
+    file_id = created["files"][0]["id"]
+    html = client.get(f"/resources/{created['id']}").get_data(as_text=True)
+    assert f'data-src="/files/{file_id}/download?inline=1&amp;stream=1"' in html and "<iframe" not in html
+    assert client.get(f"/files/{file_id}/download?inline=1").status_code == 302  # the page's link: presigned
+    streamed = client.get(f"/files/{file_id}/download?inline=1&stream=1", headers={"Range": "bytes=0-7"})
+    assert streamed.status_code == 206 and streamed.data.startswith(b"%PDF-")
+    assert client.get(f"/api/v1/resources/{created['id']}").json["download_count"] == 0  # a preview, not counted
