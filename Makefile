@@ -6,7 +6,7 @@ PORT   ?= 5000
 DEMO   ?= 1
 export FLASK_APP := wsgi
 
-.PHONY: run test bench bench-large install translations extract-messages vendor-css clean
+.PHONY: run test bench bench-large install translations extract-messages vendor-css vendor-pdfjs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,22 @@ vendor-css:
 	cp "$$tmp/package/css/pico.red.min.css" "$$tmp/package/LICENSE.md" $(PICO_DIR)/ && \
 	echo "@picocss/pico $(PICO_VERSION) (npm), css/pico.red.min.css" > $(PICO_DIR)/VERSION && \
 	echo "vendored Pico CSS $(PICO_VERSION) into $(PICO_DIR)"
+
+# The PDF viewer of the resource page (library/static/js/pdf_viewer.js) runs pdf.js, vendored the
+# same way: the legacy build (phones' older WebViews), its worker, the CMaps of CJK fonts a PDF
+# does not embed and the standard fonts. Refresh with `make vendor-pdfjs`; bump PDFJS_VERSION.
+PDFJS_VERSION ?= 6.5.438
+PDFJS_DIR     := library/static/vendor/pdfjs
+vendor-pdfjs:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent pdfjs-dist@$(PDFJS_VERSION) >/dev/null && tar xzf pdfjs-dist-$(PDFJS_VERSION).tgz) && \
+	rm -rf $(PDFJS_DIR) && mkdir -p $(PDFJS_DIR) && \
+	cp "$$tmp/package/legacy/build/pdf.min.mjs" "$$tmp/package/legacy/build/pdf.worker.min.mjs" \
+		"$$tmp/package/LICENSE" $(PDFJS_DIR)/ && \
+	cp -r "$$tmp/package/cmaps" "$$tmp/package/standard_fonts" $(PDFJS_DIR)/ && \
+	echo "pdfjs-dist $(PDFJS_VERSION) (npm), legacy/build/pdf.min.mjs, pdf.worker.min.mjs, cmaps/, standard_fonts/" \
+		> $(PDFJS_DIR)/VERSION && \
+	echo "vendored pdf.js $(PDFJS_VERSION) into $(PDFJS_DIR)"
 
 run: install
 	$(BIN)/flask init-db

@@ -42,6 +42,13 @@ DEFAULTS: dict[str, Any] = {
     "DERIVE_CPU_SECONDS": 20,
     "DERIVE_WALL_SECONDS": 30,
     "DERIVE_MEMORY_MB": 1024,  # address space of the child, and of its ffmpeg
+    # Page images of DOCX and PPTX (library/resources/previews.py): LibreOffice's `soffice`, looked up
+    # on PATH ("" turns them off: the text stays the preview), converts at most PREVIEW_MAX_PAGES
+    # pages, within PREVIEW_OFFICE_SECONDS (CPU and wall) and PREVIEW_MEMORY_MB of address space.
+    "SOFFICE": "soffice",
+    "PREVIEW_MAX_PAGES": 30,
+    "PREVIEW_OFFICE_SECONDS": 120,
+    "PREVIEW_MEMORY_MB": 2048,
     # The job queue (library/jobs): a failed attempt waits BACKOFF · 2^(n-1) seconds (at most
     # BACKOFF_MAX) before the next; a claimed job is taken again by another worker LEASE seconds after
     # its worker stopped answering (longer than the slowest derivation, a long video).
@@ -95,7 +102,8 @@ def load_config(app, overrides: dict[str, Any] | None = None) -> None:
     cfg["MAX_UPLOAD_MB"] = max_mb
     cfg["MAX_CONTENT_LENGTH"] = max_mb * 1024 * 1024
 
-    for name, least in (("DERIVE_CPU_SECONDS", 1), ("DERIVE_WALL_SECONDS", 1), ("DERIVE_MEMORY_MB", 128)):
+    for name, least in (("DERIVE_CPU_SECONDS", 1), ("DERIVE_WALL_SECONDS", 1), ("DERIVE_MEMORY_MB", 128),
+                        ("PREVIEW_MAX_PAGES", 0), ("PREVIEW_OFFICE_SECONDS", 1), ("PREVIEW_MEMORY_MB", 256)):
         try:
             value = int(cfg[name])
         except (TypeError, ValueError):

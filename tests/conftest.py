@@ -93,6 +93,21 @@ def pg_url():
 
 
 @pytest.fixture(scope="session")
+def soffice() -> str:
+    """LibreOffice's soffice (the DOCX/PPTX page images); skipped without it, failed in CI (.ci/run
+    installs it)."""
+    import shutil
+
+    found = shutil.which("soffice")
+    if found is None:
+        reason = "LibreOffice is not installed (apt-get install libreoffice-writer-nogui libreoffice-impress-nogui)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {reason}")
+        pytest.skip(reason)
+    return found
+
+
+@pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
     """A migrated, seeded SQLite file copied for each test (migrating once keeps the suite fast)."""
     folder = tmp_path_factory.mktemp("template")

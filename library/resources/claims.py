@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from library.db import utcnow
 from library.resources.models import ResourceFile, StorageClaim
+from library.resources.objects import parse_page_key
 from storage import Storage, StorageError
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,20 @@ def in_use(keys: Iterable[str]) -> set[str]:
                 or_(ResourceFile.storage_key.in_(wanted), ResourceFile.thumbnail_key.in_(wanted),
                     ResourceFile.poster_key.in_(wanted)))
         )
-        return {k for row in rows for k in row if k in wanted} | _live_use_claims(session, wanted)
+        used = {k for row in rows for k in row if k in wanted} | _live_use_claims(session, wanted)
+        return used | _pages_in_use(session, wanted)
+
+
+def _pages_in_use(session: Session, wanted: set[str]) -> set[str]:
+    """Which of the page images among wanted a row of their content still counts (preview_pages)."""
+    pages = {key: parsed for key in wanted if (parsed := parse_page_key(key))}
+    if not pages:
+        return set()
+    counts: dict[str, int] = {}
+    for sha256, count in session.execute(select(ResourceFile.sha256, ResourceFile.preview_pages).where(
+            ResourceFile.sha256.in_({sha for sha, _n in pages.values()}))):
+        counts[sha256] = max(counts.get(sha256, 0), count or 0)
+    return {key for key, (sha256, number) in pages.items() if number <= counts.get(sha256, 0)}
 
 
 def staged_in_use(keys: Iterable[str]) -> set[str]:

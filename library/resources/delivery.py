@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from library.errors import NotFound
 from library.resources import staging
 from library.resources.models import ResourceFile
+from library.resources.objects import page_keys
 from storage import ObjectNotFound, Storage
 
 
@@ -45,8 +46,19 @@ def derived_image(row: ResourceFile, which: str) -> bytes:
     key = row.thumbnail_key if which == "thumbnail" else row.poster_key
     if not key:
         raise NotFound(_("这个文件没有预览图"))
+    return _read_small(key, _("这个文件没有预览图"))
+
+
+def page_image(row: ResourceFile, number: int) -> bytes:
+    """Page (or slide) `number` of a document's preview, as WebP."""
+    if not 1 <= number <= (row.preview_pages or 0):
+        raise NotFound(_("这个文件没有第 %(n)s 页的预览", n=number))
+    return _read_small(page_keys(row.sha256, number, start=number)[0], _("这个文件没有第 %(n)s 页的预览", n=number))
+
+
+def _read_small(key: str, missing: str) -> bytes:
     try:
         with _storage().open(key) as fh:
             return fh.read()
     except ObjectNotFound as exc:
-        raise NotFound(_("这个文件没有预览图")) from exc
+        raise NotFound(missing) from exc

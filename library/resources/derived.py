@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import current_app
 from sqlalchemy import select
 
-from library.db import get_session
-from library.resources import ingest
+from library.db import get_session, on_commit
+from library.resources import claims, ingest
 from library.resources.jobs import enqueue_derive
 from library.resources.staging import local_original
 from library.resources.models import ResourceFile
@@ -36,7 +38,9 @@ def rederive_all() -> tuple[int, int]:
             continue
         with local_original(row) as local:
             derived = ingest.derive(local, row.content_type)
-        apply_derived(storage, row, derived, [])
+        stale = apply_derived(storage, row, derived, [])
+        if stale:
+            on_commit(session, "remove stale page images", partial(claims.delete_unused, storage, stale))
         row.state = "failed" if derived.error else "ready"
         session.commit()
         failed += bool(derived.error)

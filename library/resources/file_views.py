@@ -1,4 +1,4 @@
-"""File delivery: downloads and video playback with HTTP Range, thumbnails and posters."""
+"""File delivery: downloads and video playback with HTTP Range, thumbnails, posters and page images."""
 
 from __future__ import annotations
 
@@ -61,7 +61,9 @@ def deliver(user, row):
         # Previews (the page's player, PDF frame and image zoom ask with ?inline=1) are not downloads;
         # counting them would rank whatever is merely looked at as "most downloaded".
         usage.record_download(user, row, range_start(row.size), **visitor())
-    url = delivery.presigned_url(row, inline=inline)
+    # The PDF viewer (js/pdf_viewer.js) reads the file with fetch(), asking ?stream=1: streamed by
+    # the app, as a redirect to the bucket's origin would need CORS there and in the page's CSP.
+    url = None if inline and request.args.get("stream") == "1" else delivery.presigned_url(row, inline=inline)
     if url:
         return redirect(url, code=302)
     return ranged_response(row, content_disposition(row.original_name, inline=inline))
@@ -71,6 +73,16 @@ def deliver(user, row):
 def derived_image(file_id: int, which: str):
     row = resources.get_catalogue_file(current_actor(), file_id)
     response = Response(delivery.derived_image(row, which), content_type="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.get("/files/<int:file_id>/pages/<int:number>")
+def page_image(file_id: int, number: int):
+    """One page image of a DOCX or PPTX preview: the document itself, so only for those who may
+    download it."""
+    row = resources.get_file(current_actor(), file_id)
+    response = Response(delivery.page_image(row, number), content_type="image/webp")
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
 

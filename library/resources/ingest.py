@@ -9,7 +9,7 @@ import re
 import signal
 import subprocess
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import filetype
@@ -97,6 +97,7 @@ class Derived:
     duration: float | None = None
     text: str | None = None
     error: str | None = None
+    pages: list[bytes] = field(default_factory=list)  # WebP page images of a DOCX or PPTX (previews.py)
 
 
 # Bounds checked before decoding (the child's limits catch whatever slips past them).
@@ -166,6 +167,13 @@ def derive(path: Path, content_type: str) -> Derived:
         from search_index.analysis import normalise_text
 
         derived.text = normalise_text(derived.text)  # ⼀、情境导⼊ is found by 情境导入
+    if content_type in (DOCX, PPTX) and derived.error is None:
+        from library.resources import previews
+
+        # Page images by LibreOffice where it is installed; without them the text is the preview.
+        pages = previews.page_images(path, content_type)
+        derived.pages = pages.images
+        derived.thumbnail = derived.thumbnail or pages.thumbnail
     return derived
 
 

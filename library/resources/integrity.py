@@ -16,6 +16,7 @@ from library.db import get_session, utcnow
 from library.resources import claims
 from library.jobs.models import Job
 from library.resources.models import ResourceFile
+from library.resources.objects import page_keys
 from library.resources.staging import MOVE
 from storage import S3Storage
 
@@ -43,11 +44,12 @@ def referenced_keys(*, staged: bool = False) -> dict[str, int]:
     staging area) → one of those rows' ids."""
     keys: dict[str, int] = {}
     rows = get_session().execute(
-        select(ResourceFile.id, ResourceFile.location, ResourceFile.storage_key, ResourceFile.thumbnail_key,
-               ResourceFile.poster_key)
+        select(ResourceFile.id, ResourceFile.location, ResourceFile.sha256, ResourceFile.preview_pages,
+               ResourceFile.storage_key, ResourceFile.thumbnail_key, ResourceFile.poster_key)
     )
-    for file_id, location, original, *derived in rows:
+    for file_id, location, sha256, pages, original, *derived in rows:
         in_staging = location == "staged"
+        derived += page_keys(sha256, pages or 0)
         row_keys = ([original] if in_staging else []) if staged else ([] if in_staging else [original]) + derived
         for key in row_keys:
             if key:

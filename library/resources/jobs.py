@@ -12,7 +12,7 @@ from library.jobs import service as jobs
 from library.db import on_commit, on_rollback
 from library.resources import claims, ingest
 from library.resources.models import ResourceFile
-from library.resources.objects import apply_derived, content_keys
+from library.resources.objects import apply_derived, content_keys, page_keys
 from library.resources.staging import local_original
 
 DERIVE = "derive"
@@ -31,16 +31,19 @@ def derive_file(session: Session, payload: dict) -> str | None:
     with local_original(row) as path:  # the staged file in place while staged
         derived = ingest.derive(path, row.content_type)
     # The derived images are shared by content: claimed until this row refers to them (claims.py).
-    token = claims.claim_for_use(content_keys(row.sha256))
+    token = claims.claim_for_use([*content_keys(row.sha256), *page_keys(row.sha256, len(derived.pages))])
     on_commit(session, "release the derive job's claims", lambda: claims.release(token))
     on_rollback(session, "release the derive job's claims", lambda: claims.release(token))
-    apply_derived(storage, row, derived, [])
+    stale = apply_derived(storage, row, derived, [])
+    if stale:  # fewer pages than before (LibreOffice gone, a shorter cap): the rest go once unused
+        on_commit(session, "remove stale page images", lambda: claims.delete_unused(storage, stale))
     row.state = "failed" if derived.error else "ready"  # the flush logs the change for search
     for twin in twins:
         if twin.sha256 != row.sha256:
             continue
         twin.thumbnail_key, twin.poster_key = row.thumbnail_key, row.poster_key
         twin.duration_seconds, twin.text = row.duration_seconds, row.text
+        twin.preview_pages = row.preview_pages
         twin.derive_error, twin.state = row.derive_error, row.state
     return derived.error
 

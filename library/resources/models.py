@@ -180,6 +180,9 @@ class ResourceFile(Base):
     # stored: the original is in the storage backend; staged: it is in the local staging area and
     # a `move` job will put it into the bucket (library/resources/staging.py).
     location: Mapped[str] = mapped_column(String(8), default="stored", server_default="stored")
+    # Page (or slide) images of a DOCX or PPTX, made by LibreOffice in the derive job and stored
+    # beside the original (library.resources.objects.page_keys); 0: none, the text is the preview.
+    preview_pages: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     resource: Mapped[Resource] = relationship(back_populates="files")

@@ -293,6 +293,7 @@ def _store_file(storage, session, incoming: IncomingFile, content_type: str, pos
     if twin is not None:
         row.thumbnail_key, row.poster_key = twin.thumbnail_key, twin.poster_key
         row.duration_seconds, row.text = twin.duration_seconds, twin.text
+        row.preview_pages = twin.preview_pages
         row.state = "ready"
     staging = current_app.extensions.get("staging")
     if key in locations:  # another file of this batch carries the same content: stored already

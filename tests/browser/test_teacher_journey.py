@@ -128,9 +128,10 @@ def test_the_video_plays_and_seeks_with_range_requests(page, uploaded):
 
 def test_pdf_is_shown_inline(page, uploaded):
     page.goto(uploaded["pdf_url"])
-    frame = page.locator(".preview-pdf iframe")
-    assert frame.get_attribute("src").endswith("?inline=1")
-    response = page.request.get(frame.get_attribute("src"))
+    viewer = page.locator(".preview-pdf[data-pdf-viewer]")
+    assert viewer.get_attribute("data-src").endswith("?inline=1&stream=1")
+    page.wait_for_selector(".preview-pdf[data-pdf-drawn='1'] canvas")  # drawn by pdf.js
+    response = page.request.get(viewer.get_attribute("data-src"))
     assert response.status == 200 and response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"].startswith("inline")
     assert page.locator(".keywords a", has_text="校本研修").get_attribute("href").startswith("/search?q=")

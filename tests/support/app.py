@@ -23,7 +23,9 @@ def make_app(data_dir: Path, migrated: Path | None = None, **overrides):
     data_dir.mkdir(parents=True, exist_ok=True)
     if migrated is not None and "DATABASE_URL" not in overrides:
         shutil.copy(migrated, data_dir / "library.db")
-    config = {"DATA_DIR": str(data_dir), "SECRET_KEY": "test-secret", "TESTING": True, **overrides}
+    # LibreOffice's page images of DOCX/PPTX cost seconds a document: off unless a test asks for
+    # them (SOFFICE=…, the `soffice` fixture), so the rest of the suite derives text as before.
+    config = {"DATA_DIR": str(data_dir), "SECRET_KEY": "test-secret", "TESTING": True, "SOFFICE": "", **overrides}
     app = create_app(config)
     if migrated is None:
         with app.app_context():

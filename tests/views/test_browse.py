@@ -130,7 +130,8 @@ def test_resource_page_previews_each_file_and_lists_related(app, sample_dir):
     run_jobs(app)
     pdf, png, docx = body["files"]
     html = client.get(f"/resources/{body['id']}").get_data(as_text=True)
-    assert f'<iframe src="/files/{pdf["id"]}/download?inline=1"' in html
+    assert f'data-pdf-viewer data-src="/files/{pdf["id"]}/download?inline=1&amp;stream=1"' in html  # pdf.js
+    assert f'href="/files/{pdf["id"]}/download?inline=1" target="_blank"' in html and "<iframe" not in html
     assert f'href="/files/{png["id"]}/download?inline=1" class="zoom" data-zoom' in html
     assert 'class="doc-text"' in html and "借助折纸理解几分之一" in html
     assert "同工作室" in html and "同工作室的另一个" in html

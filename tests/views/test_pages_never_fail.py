@@ -15,7 +15,7 @@ from tests.support.lending import active_agreement, borrow, build_lending
 
 # Every name a page reads from its query string (grep -rn "request.args" library/), and a few more.
 NAMES = ["page", "sort", "dir", "stage", "kind", "year", "studio", "subject", "q", "action", "lang", "next",
-         "inline", "status", "per_page", "award_level", "school", "user", "edition", "book", "unit", "lesson", "grade"]
+         "inline", "stream", "status", "per_page", "award_level", "school", "user", "edition", "book", "unit", "lesson", "grade"]
 
 READ = ["page", "sort", "dir", "stage", "kind", "year", "studio", "action", "lang", "next", "inline", "q"]
 
@@ -35,7 +35,7 @@ def _pages(app, known):
         "slug": ["wang-math", "li-chinese", "no-such-studio", "分数"], "code": ["math", "chinese", "nope"],
         "year": [2026, 2024, 1900, 9999], "which": ["thumbnail", "poster"], "fmt": ["xlsx", "csv"],
         "token": ["not-a-token", "x" * 200], "subject": ["math", "nope", "分数"],
-        "stage": ["primary", "senior", "nope"],
+        "stage": ["primary", "senior", "nope"], "number": [1, 2, 0, 999999, 2147483648],
     }
     pages = []
     for rule in app.url_map.iter_rules():
