@@ -86,6 +86,8 @@ ROLE_LABELS = {"admin": _l("管理员"), "coordinator": _l("研训员"), "teache
 WORKFLOW_LABELS = {"create": _l("上传"), "submit": _l("提交审核"), "publish": _l("发布"), "return": _l("退回"),
                    "withdraw": _l("撤回")}
 STAGE_LABELS = {"preschool": _l("学前"), "primary": _l("小学"), "junior": _l("初中"), "senior": _l("高中")}
+ACTIVITY_KIND_LABELS = {"training": _l("培训"), "teaching_research": _l("教研活动"), "live": _l("直播课"),
+                        "outreach": _l("送教下乡"), "other": _l("其他活动")}
 SORT_LABELS = {"newest": _l("最新"), "downloads": _l("下载最多"), "title": _l("按标题")}
 
 
@@ -266,6 +268,7 @@ def init_app(app: Flask) -> None:
         WORKFLOW_LABELS=WORKFLOW_LABELS,
         STAGE_LABELS=STAGE_LABELS,
         SORT_LABELS=SORT_LABELS,
+        ACTIVITY_KIND_LABELS=ACTIVITY_KIND_LABELS,
         vocab_name=vocab_name,
         list_sep=list_separator,
         url_here=url_here,

@@ -9,7 +9,8 @@ from flask_login import login_required
 from library import policy
 from library.accounts.auth import current_actor
 from library.assessment import exports, indicators, scores
-from library.assessment.schemas import IndicatorChange, IndicatorNew, YearPath
+from library.assessment.schemas import (IndicatorChange, IndicatorNew, YearPath, level_points_from_fields,
+                                        rule_from_fields)
 from library.errors import PermissionDenied
 from library.stats import figures as stats
 from library.validation import parse
@@ -62,6 +63,9 @@ def indicator_list():
         form = request.form.to_dict()
         code = form.pop("original_code", "") or None
         form.setdefault("active", "0")  # an unticked box is not sent
+        if "source" in request.form:  # the page's fields, not a rule typed as JSON
+            form["rule"] = rule_from_fields(request.form)
+            form["level_points"] = level_points_from_fields(request.form)
         attempt(lambda: indicators.save_indicator(actor, parse(IndicatorNew if code is None else IndicatorChange, form),
                                                   code), _("指标已保存"))
         return redirect(url_for("assessment.indicator_list"))
