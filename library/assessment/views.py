@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -60,7 +62,7 @@ def indicator_list():
     if not policy.can_manage_assessment(actor):
         raise PermissionDenied(_("只有教育局管理员可以修改考核指标"))
     if request.method == "POST":
-        form = request.form.to_dict()
+        form: dict[str, Any] = request.form.to_dict()
         code = form.pop("original_code", "") or None
         form.setdefault("active", "0")  # an unticked box is not sent
         if "source" in request.form:  # the page's fields, not a rule typed as JSON

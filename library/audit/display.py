@@ -11,7 +11,8 @@ from library.accounts.models import School, User
 from library.audit.actions import ACTIONS, DETAILS, TARGETS, action_label
 from library.audit.models import AuditEntry
 from library.db import get_session
-from library.i18n import AWARD_LEVEL_LABELS, ROLE_LABELS, STATUS_LABELS, STUDIO_ROLE_LABELS, book_title, join_names, vocab_name
+from library.i18n import (AWARD_LEVEL_LABELS, ROLE_LABELS, STATUS_LABELS, STUDIO_ROLE_LABELS, book_title,
+                          join_names, vocab_name)
 from library.i18n import gettext as _
 from library.resources.models import Resource
 from library.studios.models import Studio, Subject
@@ -58,7 +59,8 @@ def _names(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
     resource_ids = {int(v) for v in wanted.get("resource", set()) if v.isdigit()}
     for rid, title in session.execute(select(Resource.id, Resource.title).where(Resource.id.in_(resource_ids))):
         found["resource", str(rid)] = book_title(title)
-    for slug, name in session.execute(select(Studio.slug, Studio.name).where(Studio.slug.in_(wanted.get("studio", set())))):
+    slugs = wanted.get("studio", set())
+    for slug, name in session.execute(select(Studio.slug, Studio.name).where(Studio.slug.in_(slugs))):
         found["studio", slug] = name
     school_ids = {int(v) for v in wanted.get("school", set()) if v.isdigit()}
     for sid, name in session.execute(select(School.id, School.name).where(School.id.in_(school_ids))):

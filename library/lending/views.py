@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from werkzeug.datastructures import MultiDict
 
 from library import clock, policy
 from library.accounts import schools
@@ -84,7 +85,7 @@ def new_agreement():
     errors, message, form = {}, None, request.form
     if request.method == "POST":
         def create():
-            data = request.form
+            data: MultiDict = request.form
             if data.get("scope") == "list":
                 data = with_ids(data, "resource_ids", lookup.ids_for_titles(
                     actor, data.get("resource_titles"), "resource_ids", studio_slug=data.get("studio"),
