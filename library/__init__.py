@@ -92,6 +92,7 @@ def api_blueprint():
     from library.studios import api as _studios  # noqa: F401
     from library.shelf import api as _shelf  # noqa: F401
     from library.textbooks import api as _textbooks  # noqa: F401
+    from library.web import lookup as _lookup  # noqa: F401
     from library.web import openapi as _openapi  # noqa: F401  (the contract: /openapi.json, /docs)
     from library.web.api import api
 

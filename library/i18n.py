@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from flask import Flask, g, has_app_context, has_request_context, request, url_for
-from flask_babel import Babel, LazyString, format_datetime, format_decimal, get_locale, get_translations
+from flask_babel import (Babel, LazyString, format_date, format_datetime, format_decimal, format_time, get_locale,
+                         get_translations)
 
 from library import clock
 
@@ -85,6 +86,8 @@ ROLE_LABELS = {"admin": _l("管理员"), "coordinator": _l("研训员"), "teache
 WORKFLOW_LABELS = {"create": _l("上传"), "submit": _l("提交审核"), "publish": _l("发布"), "return": _l("退回"),
                    "withdraw": _l("撤回")}
 STAGE_LABELS = {"preschool": _l("学前"), "primary": _l("小学"), "junior": _l("初中"), "senior": _l("高中")}
+ACTIVITY_KIND_LABELS = {"training": _l("培训"), "teaching_research": _l("教研活动"), "live": _l("直播课"),
+                        "outreach": _l("送教下乡"), "other": _l("其他活动")}
 SORT_LABELS = {"newest": _l("最新"), "downloads": _l("下载最多"), "title": _l("按标题")}
 
 
@@ -112,9 +115,30 @@ def vocab_name(row) -> str:
     return row.name_en if is_english() else row.name_zh
 
 
+def list_separator() -> str:
+    """What goes between the items of a list: 、 in Chinese, ", " in English."""
+    return ", " if is_english() else "、"
+
+
 def join_names(names) -> str:
     """'王丽、陈静' in Chinese, 'Wang Li, Chen Jing' in English."""
-    return (", " if is_english() else "、").join(str(n) for n in names)
+    return list_separator().join(str(n) for n in names)
+
+
+def book_title(title: str) -> str:
+    """A title between book-title marks, never doubled: 《背影》 stays as it is, 背影 becomes 《背影》,
+    and a title that holds marks of its own (《背影》教学设计) is quoted “…” instead; in English a
+    title is quoted “…” (its own outer marks dropped)."""
+    title = str(title or "").strip()
+    inner = title[1:-1] if title.startswith("《") and title.endswith("》") else None
+    plain = inner is not None and "《" not in inner and "》" not in inner
+    if has_app_context() and is_english():
+        return f"“{inner if plain else title}”"
+    if plain:
+        return title
+    if "《" in title or "》" in title:
+        return f"“{title}”"
+    return f"《{title}》"
 
 
 def human_size(size: int | None) -> str:
@@ -140,9 +164,24 @@ def human_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def local_datetime(value, style: str = "medium") -> str:
-    """A stored (naive UTC) timestamp in the page's language and the bureau's time zone."""
-    return format_datetime(value, style) if value else ""
+def local_datetime(value, style: str = "minute") -> str:
+    """A stored (naive UTC) timestamp, or an ISO text ending in Z, in the page's language and the
+    county's time zone, to the minute ('2026年12月2日 12:42' / 'December 2, 2026, 12:42 PM');
+    another Babel style ('short', 'medium' …) when one is asked for."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if style != "minute":
+        return format_datetime(value, style)
+    locale = get_locale() or Locale.parse("zh_CN")
+    glue = locale.datetime_formats.get("long", "{1} {0}")
+    return str(glue).format(format_time(value, "short"), format_date(value, "long"))
 
 
 def local_date(value, style: str = "long") -> str:
@@ -229,13 +268,16 @@ def init_app(app: Flask) -> None:
         WORKFLOW_LABELS=WORKFLOW_LABELS,
         STAGE_LABELS=STAGE_LABELS,
         SORT_LABELS=SORT_LABELS,
+        ACTIVITY_KIND_LABELS=ACTIVITY_KIND_LABELS,
         vocab_name=vocab_name,
+        list_sep=list_separator,
         url_here=url_here,
         is_english=is_english,
         current_locale=lambda: str(get_locale()),
     )
     app.jinja_env.filters["filesize"] = human_size
     app.jinja_env.filters["names"] = join_names
+    app.jinja_env.filters["book_title"] = book_title
     app.jinja_env.filters["duration"] = human_duration
     app.jinja_env.filters["datetime"] = local_datetime
     app.jinja_env.filters["date"] = local_date

@@ -20,10 +20,12 @@ from library.admin.schemas import (
     SubjectForm,
     UserChange,
 )
+from library.accounts import lookup as people
 from library.accounts import schools
 from library.accounts import service as accounts
 from library.accounts.auth import signed_in_user
 from library.accounts.models import SITE_ROLES, User
+from library.audit import display as audit_display
 from library.audit import service as audit
 from library.errors import PermissionDenied
 from library.jobs import service as jobs
@@ -136,7 +138,7 @@ def studio_people(slug: str):
         if action == "add":
             def add():
                 body = parse(NewMember, form)
-                user = accounts.get_user(body.username)
+                user = people.person_named(body.username)
                 _guard_host(actor, studio, user, body.role)
                 studios.add_member(studio, user, body.role, actor)
             attempt(add, _("已添加"))
@@ -144,6 +146,8 @@ def studio_people(slug: str):
             def remove():
                 user = accounts.find_user(parse(MemberRef, form).user_id)
                 if user is not None:
+                    if user.id == actor.id:
+                        raise PermissionDenied(_("不能把自己移出工作室；请联系管理员"))
                     _guard_host(actor, studio, user, "")
                     studios.remove_member(studio, user, actor)
             attempt(remove, _("已移除"))
@@ -154,7 +158,7 @@ def studio_people(slug: str):
                 studio, [accounts.get_user(n) for n in parse(Coordinators, form).coordinators], actor), _("已保存"))
         return redirect(url_for("admin.studio_people", slug=slug))
     return render_template("admin/studio_people.html", studio=studio, roles=STUDIO_ROLES,
-                           is_admin=policy.is_admin(actor))
+                           is_admin=policy.is_admin(actor), actor=actor)
 
 
 def _guard_host(actor: User, studio: Studio, user: User, new_role: str) -> None:
@@ -203,8 +207,9 @@ def audit_log():
     query = parse(AuditQuery, request.args)
     page, action = query.page, query.action
     entries, total = audit.list_entries(page, action)
-    return render_template("admin/audit.html", entries=entries, total=total, page=page,
-                           pages=max(1, -(-total // audit.PAGE)), action=action)
+    return render_template("admin/audit.html", lines=audit_display.lines(entries), total=total, page=page,
+                           pages=max(1, -(-total // audit.PAGE)), action=action,
+                           action_choices=audit_display.action_choices())
 
 
 @bp.route("/jobs", methods=["GET", "POST"])

@@ -126,6 +126,36 @@ def level_points(value: object) -> dict[str, float]:
     return out
 
 
+def rule_from_fields(form) -> dict[str, Any]:
+    """The counting rule the indicator form's fields describe (source, kind, levels, statuses,
+    measure …), to be checked like one sent as JSON."""
+    source = as_text(form.get("source") or "")
+    rule: dict[str, Any] = {"source": source}
+    if source == "resources":
+        kind = as_text(form.get("kind") or "")
+        if kind:
+            rule["kind"] = kind
+        prefix = "project_level" if kind == "research_project" else "award_level"
+        for end in ("min", "max"):
+            if level := as_text(form.get(f"level_{end}") or ""):
+                rule[f"{prefix}_{end}"] = level
+        if statuses := [as_text(s) for s in form.getlist("project_status") if s]:
+            rule["project_status"] = statuses
+    elif source == "activities":
+        if kind := as_text(form.get("activity_kind") or ""):
+            rule["kind"] = kind
+        rule["measure"] = as_text(form.get("measure") or "count")
+    elif source == "loans":
+        rule["under_agreement"] = form.get("under_agreement") == "1"
+    return rule
+
+
+def level_points_from_fields(form) -> dict[str, str]:
+    """The per-level points the form's boxes give (lp_national …); a blank box gives none."""
+    return {level: as_text(form.get(f"lp_{level}")).strip() for level in AWARD_LEVELS
+            if as_text(form.get(f"lp_{level}") or "").strip()}
+
+
 def indicator_code(value: str) -> str:
     if not INDICATOR_CODE.match(value):
         raise _fail("indicator_code", _("只能用小写字母、数字和下划线，以字母开头（2 到 32 个字符）"))

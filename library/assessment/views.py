@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -9,7 +11,8 @@ from flask_login import login_required
 from library import policy
 from library.accounts.auth import current_actor
 from library.assessment import exports, indicators, scores
-from library.assessment.schemas import ExportQuery, IndicatorChange, IndicatorNew, YearPath
+from library.assessment.schemas import (ExportQuery, IndicatorChange, IndicatorNew, YearPath, level_points_from_fields,
+                                        rule_from_fields)
 from library.db import utcnow
 from library.errors import PermissionDenied
 from library.stats import figures as stats
@@ -60,9 +63,12 @@ def indicator_list():
     if not policy.can_manage_assessment(actor):
         raise PermissionDenied(_("只有教育局管理员可以修改考核指标"))
     if request.method == "POST":
-        form = request.form.to_dict()
+        form: dict[str, Any] = request.form.to_dict()
         code = form.pop("original_code", "") or None
         form.setdefault("active", "0")  # an unticked box is not sent
+        if "source" in request.form:  # the page's fields, not a rule typed as JSON
+            form["rule"] = rule_from_fields(request.form)
+            form["level_points"] = level_points_from_fields(request.form)
         attempt(lambda: indicators.save_indicator(actor, parse(IndicatorNew if code is None else IndicatorChange, form),
                                                   code), _("指标已保存"))
         return redirect(url_for("assessment.indicator_list"))

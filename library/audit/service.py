@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from library.accounts.models import User
+from library.audit import actions
 from library.audit.models import AuditEntry
 from library.db import get_session, utcnow
 
@@ -32,7 +33,9 @@ def origin() -> str:
 
 def entry(action: str, actor: User | None = None, target_type: str = "", target_id: object = "",
           **detail) -> AuditEntry:
-    """A new audit entry (not yet added to any session)."""
+    """A new audit entry (not yet added to any session); its action must be one the log can name."""
+    if not actions.is_known(action):
+        raise ValueError(f"unknown audit action {action!r}: add it with its label to library/audit/actions.py")
     return AuditEntry(
         action=action,
         actor_id=actor.id if actor is not None else None,

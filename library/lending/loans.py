@@ -15,6 +15,7 @@ from library.accounts.models import User
 from library.audit import service as audit
 from library.db import Page, get_session
 from library.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from library.i18n import book_title
 from library.lending.agreements import (
     admins,
     agreements_between,
@@ -86,7 +87,7 @@ def request_loan(actor: User | None, resource_id: int, purpose: str, class_perio
             raise Conflict(_("贵校已借阅或已申请这个成果（借阅编号 %(id)s）", id=other.id), details=[{"loan_id": other.id}])
         other.status, other.ended_at = "expired", now  # past its due date, not yet swept
         notifications.notify([other.requester] if other.requester else [], "loan.expired", "loan", other.id,
-                             _("借阅已到期：《%(title)s》，文件不能再打开", title=resource.title), "/loans", now=now)
+                             _("借阅已到期：%(title)s，文件不能再打开", title=book_title(resource.title)), "/loans", now=now)
     loan = Loan(resource_id=resource.id, studio_id=resource.studio_id, school_id=actor.school_id,
                 requester_id=actor.id, purpose=purpose, class_period=class_period, requested_at=now)
     agreement = covering_agreement(resource, actor.school_id, today)
@@ -103,7 +104,7 @@ def request_loan(actor: User | None, resource_id: int, purpose: str, class_perio
     if agreement is None:
         notifications.notify(
             studio_side_users(resource.studio) or admins(), "loan.requested", "loan", loan.id,
-            _("%(school)s 申请借阅《%(title)s》", school=actor.school.name, title=resource.title),
+            _("%(school)s 申请借阅%(title)s", school=actor.school.name, title=book_title(resource.title)),
             "/loans/requests", now=now)
     session.commit()
     return loan
@@ -131,7 +132,7 @@ def approve_loan(actor: User | None, loan_id: int, now: datetime | None = None) 
     audit.record("loan.approve", actor, "loan", loan.id)
     notifications.notify(
         [loan.requester] if loan.requester else [], "loan.approved", "loan", loan.id,
-        _("借阅申请已批准：《%(title)s》，请在 %(due)s 前使用", title=loan.resource.title, due=_due(loan)),
+        _("借阅申请已批准：%(title)s，请在 %(due)s 前使用", title=book_title(loan.resource.title), due=_due(loan)),
         "/loans", now=now)
     get_session().commit()
     return loan
@@ -147,7 +148,7 @@ def decline_loan(actor: User | None, loan_id: int, reason: str, now: datetime | 
     audit.record("loan.decline", actor, "loan", loan.id)
     notifications.notify(
         [loan.requester] if loan.requester else [], "loan.declined", "loan", loan.id,
-        _("借阅申请未获同意：《%(title)s》。理由：%(reason)s", title=loan.resource.title, reason=loan.decline_reason),
+        _("借阅申请未获同意：%(title)s。理由：%(reason)s", title=book_title(loan.resource.title), reason=loan.decline_reason),
         "/loans", now=now)
     get_session().commit()
     return loan
@@ -206,8 +207,8 @@ def add_feedback(actor: User | None, loan_id: int, data: FeedbackInput | Mapping
     studio = session.get(Studio, loan.studio_id)
     notifications.notify(
         studio.members_with_role("host") if studio is not None else [], "loan.feedback", "loan", loan.id,
-        _("%(school)s 反馈了《%(title)s》的使用情况：%(lessons)s 课时，%(rating)s 分",
-          school=loan.school.name, title=loan.resource.title, lessons=lessons, rating=rating),
+        _("%(school)s 反馈了%(title)s的使用情况：%(lessons)s 课时，%(rating)s 分",
+          school=loan.school.name, title=book_title(loan.resource.title), lessons=lessons, rating=rating),
         "/loans/requests", now=now)
     session.commit()
     return row
@@ -322,13 +323,13 @@ def sweep(now: datetime | None = None) -> dict[str, int]:
             loan.ended_at = now
             counts["expired"] += 1
             notifications.notify(requester, "loan.expired", "loan", loan.id,
-                                 _("借阅已到期：《%(title)s》，文件不能再打开", title=loan.resource.title), "/loans", now=now)
+                                 _("借阅已到期：%(title)s，文件不能再打开", title=book_title(loan.resource.title)), "/loans", now=now)
         elif loan.due_on - today <= timedelta(days=DUE_NOTICE_DAYS) and loan.due_notice_sent_at is None:
             loan.due_notice_sent_at = now
             counts["due_notices"] += 1
             notifications.notify(requester, "loan.due", "loan", loan.id,
-                                 _("借阅将于 %(due)s 到期：《%(title)s》", due=_due(loan),
-                                   title=loan.resource.title), "/loans", now=now)
+                                 _("借阅将于 %(due)s 到期：%(title)s", due=_due(loan),
+                                   title=book_title(loan.resource.title)), "/loans", now=now)
     for agreement in session.scalars(select(Agreement).where(Agreement.status == "active",
                                                              Agreement.ends_on < today)):
         agreement.status = "ended"

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from werkzeug.datastructures import MultiDict
 
 from library import clock, policy
 from library.accounts import schools
@@ -14,9 +15,10 @@ from library.errors import PermissionDenied
 from library.i18n import vocab_name
 from library.lending import agreements, coverage, loans, progress, standing
 from library.lending.schemas import PERIODS, AgreementInput, BorrowForm, DeclineInput, FeedbackInput, ReturnInput
+from library.resources import lookup
 from library.studios import service as studios
 from library.validation import parse
-from library.web.forms import attempt, safe_next, submit
+from library.web.forms import attempt, safe_next, submit, with_ids
 from library.web.listing import page_number
 
 bp = Blueprint("lending", __name__)
@@ -83,7 +85,14 @@ def new_agreement():
         raise PermissionDenied(_("只有工作室主持人、联系研训员和管理员可以签订帮扶协议"))
     errors, message, form = {}, None, request.form
     if request.method == "POST":
-        outcome = submit(lambda: agreements.create_agreement(actor, parse(AgreementInput, request.form)))
+        def create():
+            data: MultiDict = request.form
+            if data.get("scope") == "list":
+                data = with_ids(data, "resource_ids", lookup.ids_for_titles(
+                    actor, data.get("resource_titles"), "resource_ids", studio_slug=data.get("studio"),
+                    lendable=True))
+            return agreements.create_agreement(actor, parse(AgreementInput, data))
+        outcome = submit(create)
         if outcome.ok:
             flash(_("帮扶协议已创建，等待学校确认"), "success")
             return redirect(url_for("lending.agreement", agreement_id=outcome.value.id))
@@ -91,6 +100,7 @@ def new_agreement():
     subjects, _stages = studios.vocabularies()
     return render_template("lending/agreement_new.html", studios=choices, schools=schools.list_schools(),
                            subjects=subjects, errors=errors, message=message, form=form,
+                           picked=lookup.picked(actor, form.getlist("resource_ids")),
                            periods=PERIODS), (400 if message else 200)
 
 

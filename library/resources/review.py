@@ -15,7 +15,7 @@ from library.accounts.models import User
 from library.audit import service as audit
 from library.db import Page, get_session, on_commit, utcnow
 from library.errors import Conflict, InvalidInput, PermissionDenied
-from library.i18n import STATUS_LABELS, WORKFLOW_LABELS
+from library.i18n import STATUS_LABELS, WORKFLOW_LABELS, book_title
 from library.notifications import service as notifications
 from library.resources import claims, kinds
 from library.resources.objects import stored_keys
@@ -56,18 +56,6 @@ def transition(actor: User | None, resource_id: int, action: str, comment: str =
     _tell_the_author(actor, resource, action, comment)
     session.commit()
     return resource
-
-
-def book_title(title: str) -> str:
-    """A title between book-title marks, never doubled: 《背影》 stays as it is, 背影 becomes 《背影》,
-    and a title that holds marks of its own (《背影》教学设计) is quoted “…” instead."""
-    title = title.strip()
-    inner = title[1:-1] if title.startswith("《") and title.endswith("》") else None
-    if inner is not None and "《" not in inner and "》" not in inner:
-        return title
-    if "《" in title or "》" in title:
-        return f"“{title}”"
-    return f"《{title}》"
 
 
 def _tell_the_author(actor: User, resource: Resource, action: str, comment: str) -> None:

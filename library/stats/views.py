@@ -11,6 +11,7 @@ from library.accounts import schools
 from library.accounts.auth import current_actor
 from library.db import utcnow
 from library.i18n import AWARD_LEVEL_LABELS, KIND_LABELS, PROJECT_STATUS_LABELS
+from library.resources import lookup
 from library.resources.models import AWARD_LEVELS, PROJECT_STATUSES
 from library.stats import activities
 from library.stats import figures as stats
@@ -18,7 +19,7 @@ from library.stats.models import ACTIVITY_KINDS
 from library.stats.schemas import ActivityBody, ActivityRef, CityQuery, YearQuery
 from library.studios import service as studios
 from library.validation import parse
-from library.web.forms import attempt
+from library.web.forms import attempt, with_ids
 
 bp = Blueprint("stats", __name__)
 
@@ -98,7 +99,11 @@ def activity_list(slug: str):
             attempt(lambda: activities.delete_activity(actor, studio, parse(ActivityRef, form).activity_id),
                     _("活动记录已删除"))
         else:
-            attempt(lambda: activities.record_activity(actor, studio, parse(ActivityBody, form)), _("活动已登记"))
+            def record():
+                data = with_ids(form, "resource_ids", lookup.ids_for_titles(
+                    actor, form.get("resource_titles"), "resource_ids", studio_slug=studio.slug))
+                activities.record_activity(actor, studio, parse(ActivityBody, data))
+            attempt(record, _("活动已登记"))
         return redirect(url_for("stats.activity_list", slug=slug))
     rows = activities.list_activities(actor, studio)
     return render_template("stats/activities.html", studio=studio, activities=rows,

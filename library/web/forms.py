@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import flash, url_for
+from werkzeug.datastructures import MultiDict
 
 from library.errors import DomainError, PermissionDenied
 
@@ -64,3 +65,13 @@ def safe_next(target: str | None, fallback: str | None = None) -> str:
             and not any(ord(c) < 0x21 or c == "\x7f" for c in target)):
         return target
     return fallback or url_for("resources.home")
+
+
+def with_ids(form: MultiDict, field: str, ids: list[int]) -> MultiDict:
+    """The form with more values of `field` (ids a picker's typed text was looked up to)."""
+    if not ids:
+        return form
+    copy = MultiDict(form)
+    for value in ids:
+        copy.add(field, str(value))
+    return copy

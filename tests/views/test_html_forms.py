@@ -225,7 +225,7 @@ def test_an_invalid_agreement_marks_its_fields(app, client, sample_dir):
     assert_marked(page, "ends_on", "结束日期不能早于开始日期")
     assert_marked(page, "frequency_count", "频次应为")  # the view reports it as "frequency"
     assert_marked(page, "outcomes", "请填写此项")
-    assert_marked(page, "resource_ids", "应为数字")
+    assert_marked(page, "resource_titles", "应为数字")  # the picker's box shows the ids' problem
     assert "aria-invalid" not in page.control("starts_on") and page.control("starts_on")["value"] == "2026-03-01"
     # What only the database knows (the subject codes) is checked once the form is well formed.
     response = client.post("/agreements/new", data={

@@ -114,8 +114,8 @@ def test_the_returned_page_says_why_to_the_author_and_the_reviewers_only(app, wo
         last = get_session().scalars(select(ResourceEvent).where(ResourceEvent.action == "return")
                                      .order_by(ResourceEvent.id)).all()[-1]
     with app.test_request_context("/"):
-        when = local_datetime(last.created_at, "short")
-    assert re.fullmatch(r"\d{4}/\d{1,2}/\d{1,2} \d{2}:\d{2}", when)  # county time, no seconds
+        when = local_datetime(last.created_at)  # "2026年12月4日 22:47": to the minute
+    assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", when)  # county time, no seconds
 
     for username in ("chenjing", "wangli", "admin"):
         reader = app.test_client()
