@@ -45,7 +45,9 @@ def test_loan_kit_contents_and_checksums(kit_app):
     assert stamp["loans"] == [{"loan_id": loan["id"], "resource_id": lend.lendable, "title": "分数的意义教学设计",
                                "studio": "王丽数学名师工作室", "granted_at": loan["granted_at"], "due_on": loan["due_on"]}]
     index = archive.read("index.html").decode()
-    assert "分数的意义教学设计" in index and loan["due_on"] in index and "thumbs/" in index
+    year, month, day = (int(part) for part in loan["due_on"].split("-"))
+    assert "分数的意义教学设计" in index and f"{year}年{month}月{day}日" in index and "thumbs/" in index
+    assert "生成时间：" in index and "UTC" not in index and loan["due_on"] not in index  # county dates, not ISO
     assert "<script" not in index
 
 
