@@ -81,6 +81,8 @@ STATUS_LABELS = {
     "returned": _l("已退回"),
     "withdrawn": _l("已撤回"),
 }
+LOAN_STATE_LABELS = {"requested": _l("待审批"), "active": _l("借阅中"), "declined": _l("未同意"),
+                     "returned": _l("已归还"), "expired": _l("已到期")}
 STUDIO_ROLE_LABELS = {"host": _l("主持人"), "member": _l("成员"), "trainee": _l("学员")}
 ROLE_LABELS = {"admin": _l("管理员"), "coordinator": _l("研训员"), "teacher": _l("教师"), "school": _l("帮扶学校")}
 WORKFLOW_LABELS = {"create": _l("上传"), "submit": _l("提交审核"), "publish": _l("发布"), "return": _l("退回"),

@@ -30,6 +30,9 @@ ACTIONS = {
     "resource.return": _l("退回成果"),
     "resource.withdraw": _l("撤回成果"),
     "resource.delete": _l("删除成果"),
+    "resource.file_add": _l("添加文件"),
+    "resource.file_replace": _l("替换文件"),
+    "resource.file_remove": _l("删除文件"),
     "permission.denied": _l("拒绝访问"),
     "agreement.create": _l("新建帮扶协议"),
     "agreement.activate": _l("协议生效"),
@@ -84,6 +87,10 @@ DETAILS = {
     "points": _l("分值"),
     "level_points": _l("各级分值"),
     "cap": _l("上限"),
+    "files": _l("文件"),
+    "file": _l("文件"),
+    "old": _l("原文件"),
+    "new": _l("新文件"),
 }
 
 

@@ -11,8 +11,8 @@ from library.accounts.models import School, User
 from library.audit.actions import ACTIONS, DETAILS, TARGETS, action_label
 from library.audit.models import AuditEntry
 from library.db import get_session
-from library.i18n import (AWARD_LEVEL_LABELS, ROLE_LABELS, STATUS_LABELS, STUDIO_ROLE_LABELS, book_title,
-                          join_names, vocab_name)
+from library.i18n import (AWARD_LEVEL_LABELS, LOAN_STATE_LABELS, ROLE_LABELS, STATUS_LABELS, STUDIO_ROLE_LABELS,
+                          book_title, join_names, vocab_name)
 from library.i18n import gettext as _
 from library.resources.models import Resource
 from library.studios.models import Studio, Subject
@@ -96,23 +96,23 @@ def _details(e: AuditEntry, names: dict[tuple[str, str], str]) -> list[tuple[str
         if value in (None, "", [], {}):
             continue
         label = DETAILS.get(key)
-        pairs.append((str(label) if label is not None else key.replace("_", " "), _value(key, value, names)))
+        pairs.append((str(label) if label is not None else key.replace("_", " "), _value(key, value, names, e.target_type)))
     return pairs
 
 
-def _value(key: str, value: object, names: dict[tuple[str, str], str]) -> str:
+def _value(key: str, value: object, names: dict[tuple[str, str], str], target: str = "") -> str:
     """A detail's value in words: roles, statuses and levels by their labels, yes/no, lists with 、."""
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, (list, tuple)):
-        return join_names(_value(key, v, names) for v in value)
+        return join_names(_value(key, v, names, target) for v in value)
     if isinstance(value, dict):
         return join_names(f"{_value('level', k, names)}: {_value(key, v, names)}" for k, v in value.items())
     text = str(value)
     if key == "role":
         return str(STUDIO_ROLE_LABELS.get(text) or ROLE_LABELS.get(text) or text)
     if key == "status":
-        return str(STATUS_LABELS.get(text, text))
+        return str((LOAN_STATE_LABELS if target == "loan" else STATUS_LABELS).get(text, text))
     if key == "level":
         return str(AWARD_LEVEL_LABELS.get(text, text))
     if key == "studio":

@@ -12,7 +12,7 @@ from library import clock, policy
 from library.accounts import schools
 from library.accounts.auth import current_actor
 from library.errors import PermissionDenied
-from library.i18n import vocab_name
+from library.i18n import LOAN_STATE_LABELS, vocab_name
 from library.lending import agreements, coverage, loans, progress, standing
 from library.lending.schemas import PERIODS, AgreementInput, BorrowForm, DeclineInput, FeedbackInput, ReturnInput
 from library.resources import lookup
@@ -27,8 +27,7 @@ bp = Blueprint("lending", __name__)
 LABELS = {
     "AGREEMENT_STATE_LABELS": {"draft": _l("待确认"), "pending": _l("已确认，未开始"), "active": _l("执行中"),
                                "ended": _l("已结束")},
-    "LOAN_STATE_LABELS": {"requested": _l("待审批"), "active": _l("借阅中"), "declined": _l("未同意"),
-                          "returned": _l("已归还"), "expired": _l("已到期")},
+    "LOAN_STATE_LABELS": LOAN_STATE_LABELS,
     "PERIOD_LABELS": {"week": _l("每周"), "month": _l("每月"), "term": _l("每学期")},
     "SCOPE_LABELS": {"all": _l("全部可借阅成果"), "list": _l("指定成果"), "filter": _l("按类型/学科")},
 }
